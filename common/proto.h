@@ -1,0 +1,43 @@
+/* The control protocol shared by supd and supctl.
+ *
+ * SOCK_STREAM Unix socket; newline-delimited JSON: one request object per
+ * line, one response object per line, in order.
+ *   request:  {"cmd": "status", "jobs": ["enc*"], ...arguments}
+ *   response: {"ok": true, ...} or {"ok": false, "error": "unknown job: x"}
+ * "subscribe" turns the connection into a stream of event objects.
+ * "wait"/"run" answer only when the jobs are final.
+ *
+ * Bump PROTO_VERSION if any message shape below changes incompatibly. */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#define PROTO_VERSION 1
+#define PROTO_MAX_REQUEST (64 * 1024)      /* bytes, newline included */
+
+/* Reads newline-terminated lines from a non-blocking or blocking fd into a
+ * bounded buffer. */
+struct line_reader {
+	char *buf;
+	size_t len, cap;
+	size_t max;        /* a line longer than this is an error (-EMSGSIZE) */
+	bool skipping;     /* dropping the rest of an oversized line */
+	size_t pending_drop; /* bytes of the line last handed out */
+};
+
+void line_reader_init(struct line_reader *r, size_t max);
+void line_reader_free(struct line_reader *r);
+/* Read what is available from fd. Returns bytes read (>0), 0 at EOF,
+ * -EAGAIN when nothing is available, or -errno. */
+ssize_t line_reader_fill(struct line_reader *r, int fd);
+/* Take the next complete line (without '\n', NUL-terminated; valid until
+ * the next call). Returns 1 with *line set, 0 if none is complete, or
+ * -EMSGSIZE once per oversized line (which is then skipped). */
+int line_reader_next(struct line_reader *r, char **line);
+
+/* Serialise a JSON object as one compact line with '\n'. Caller frees. */
+char *proto_dump_line(const json_t *msg, size_t *len);
+json_t *proto_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+json_t *proto_ok(void);

@@ -1,0 +1,31 @@
+/* Human-readable rendering of the daemon's job, run and event objects
+ * (SPEC §4) for supctl: aligned tables, durations, exit descriptions. */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+/* The EXIT column of a job or run: "0", "3", "KILL", "timeout", or "-"
+ * when there is no finished run. Caller frees. */
+char *job_exit_text(const json_t *job);
+
+/* Why a run did not succeed, for one-line messages: "exited 3",
+ * "killed by KILL", "timed out", or the job's error text; pipelines add the
+ * status of each stage. Caller frees. */
+char *job_failure_text(const json_t *job);
+
+/* Table NAME STATE PID SINCE EXIT RESTARTS, one row per job; a job with an
+ * error gets a "  error: ..." line under its row. Returns 0 or -errno. */
+int render_status_table(const json_t *jobs, FILE *f);
+
+/* Table RUN NAME STARTED DURATION EXIT, one row per finished run. */
+int render_history(const json_t *runs, FILE *f);
+
+/* One line "TIME NAME EVENT STATE [detail]" for an event object. */
+int render_event(const json_t *event, FILE *f);
+
+/* Parses the RFC 3339 timestamps supd writes (UTC "Z" or a numeric offset,
+ * optional fraction) into microseconds since the epoch. Returns 0 or
+ * -EINVAL. */
+int render_parse_rfc3339(const char *s, long long *ret_usec);

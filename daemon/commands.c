@@ -1,0 +1,271 @@
+/* The control commands (protocol in doc/protocol.md). */
+#include "commands.h"
+#include "control.h"
+#include "jobjson.h"
+#include "parse.h"
+#include "proto.h"
+
+/* Jobs named by request.jobs (patterns). Replies with an error and
+ * returns -1 when a pattern matches nothing or is malformed. */
+static int collect_jobs(struct client *c, json_t *req, bool create, bool all_if_empty,
+			struct job ***ret, size_t *n_ret) {
+	struct supervisor *s = client_supervisor(c);
+	json_t *pats = json_object_get(req, "jobs");
+	struct job **v = NULL;
+	size_t n = 0, i;
+	json_t *p;
+
+	if (pats && !json_is_array(pats)) {
+		client_reply_error(c, "\"jobs\" must be an array of job names or patterns");
+		return -1;
+	}
+	if (!pats || json_array_size(pats) == 0) {
+		if (!all_if_empty) {
+			client_reply_error(c, "no job given");
+			return -1;
+		}
+		v = xreallocarray(NULL, s->n_jobs ? s->n_jobs : 1, sizeof(*v));
+		memcpy(v, s->jobs, s->n_jobs * sizeof(*v));
+		*ret = v;
+		*n_ret = s->n_jobs;
+		return 0;
+	}
+	json_array_foreach(pats, i, p) {
+		const char *pat = json_string_value(p);
+		if (!pat) {
+			client_reply_error(c, "\"jobs\" must contain strings");
+			free(v);
+			return -1;
+		}
+		int r = supervisor_match(s, pat, create, &v, &n);
+		if (r <= 0) {
+			client_reply_error(c, r < 0 ? "invalid instance name: %s" : "unknown job: %s", pat);
+			free(v);
+			return -1;
+		}
+	}
+	*ret = v;
+	*n_ret = n;
+	return 0;
+}
+
+static json_t *jobs_array(struct job *const *v, size_t n) {
+	json_t *a = json_array();
+	for (size_t i = 0; i < n; i++)
+		if (v[i])
+			json_array_append_new(a, job_to_json(v[i]));
+	return a;
+}
+
+static void reply_jobs(struct client *c, struct job *const *v, size_t n) {
+	client_reply(c, json_pack("{s:b, s:o}", "ok", true, "jobs", jobs_array(v, n)));
+}
+
+static void cmd_status(struct client *c, json_t *req) {
+	struct job **v;
+	size_t n;
+	if (collect_jobs(c, req, false, true, &v, &n) < 0)
+		return;
+	reply_jobs(c, v, n);
+	free(v);
+}
+
+static int start_all(struct client *c, struct job **v, size_t n) {
+	for (size_t i = 0; i < n; i++) {
+		int r = job_want_up(v[i]);
+		if (r == -ESHUTDOWN) {
+			client_reply_error(c, "supd is shutting down");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void cmd_start(struct client *c, json_t *req) {
+	struct job **v;
+	size_t n;
+	if (collect_jobs(c, req, true, false, &v, &n) < 0)
+		return;
+	if (start_all(c, v, n) == 0)
+		reply_jobs(c, v, n);
+	free(v);
+}
+
+static void reply_settled(struct client *c, struct pending *p, bool timed_out) {
+	reply_jobs(c, p->jobs, p->n);
+}
+
+static void cmd_stop(struct client *c, json_t *req) {
+	struct job **v;
+	size_t n;
+	json_t *w = json_object_get(req, "wait");
+	if (collect_jobs(c, req, false, false, &v, &n) < 0)
+		return;
+	for (size_t i = 0; i < n; i++)
+		job_want_down(v[i]);
+	if (w && json_is_false(w)) {
+		reply_jobs(c, v, n);
+		free(v);
+		return;
+	}
+	client_wait(c, v, n, UNTIL_STOPPED, USEC_INFINITY, req, reply_settled);
+}
+
+static void restart_when_stopped(struct client *c, struct pending *p, bool timed_out) {
+	for (size_t i = 0; i < p->n; i++)
+		if (p->jobs[i] && job_want_up(p->jobs[i]) == -ESHUTDOWN) {
+			client_reply_error(c, "supd is shutting down");
+			return;
+		}
+	reply_jobs(c, p->jobs, p->n);
+}
+
+static void cmd_restart(struct client *c, json_t *req) {
+	struct job **v;
+	size_t n;
+	if (collect_jobs(c, req, false, false, &v, &n) < 0)
+		return;
+	for (size_t i = 0; i < n; i++)
+		job_want_down(v[i]);
+	client_wait(c, v, n, UNTIL_STOPPED, USEC_INFINITY, req, restart_when_stopped);
+}
+
+static void cmd_signal(struct client *c, json_t *req) {
+	json_t *sig = json_object_get(req, "signal");
+	struct job **v;
+	size_t n;
+	int signo;
+
+	if (json_is_integer(sig) && json_integer_value(sig) > 0 && json_integer_value(sig) < NSIG)
+		signo = (int) json_integer_value(sig);
+	else if (!json_is_string(sig) || parse_signal(json_string_value(sig), &signo) < 0) {
+		client_reply_error(c, "invalid or missing \"signal\"");
+		return;
+	}
+	if (collect_jobs(c, req, false, false, &v, &n) < 0)
+		return;
+	size_t sent = 0;
+	for (size_t i = 0; i < n; i++)
+		if (job_send_signal(v[i], signo) == 0)
+			sent++;
+	if (sent == 0)
+		client_reply_error(c, "no matched job is running");
+	else
+		reply_jobs(c, v, n);
+	free(v);
+}
+
+static void reply_waited(struct client *c, struct pending *p, bool timed_out) {
+	json_t *unfinished = json_array();
+	for (size_t i = 0; i < p->n; i++)
+		if (p->jobs[i] && !pending_job_settled(p->jobs[i], p->until))
+			json_array_append_new(unfinished, json_string(p->jobs[i]->name));
+	client_reply(c, json_pack("{s:b, s:b, s:o, s:o}", "ok", true, "timed_out", timed_out,
+				  "unfinished", unfinished, "jobs", jobs_array(p->jobs, p->n)));
+}
+
+/* "timeout": seconds as a number, or a duration string. */
+static int request_timeout(struct client *c, json_t *req, usec_t *ret) {
+	json_t *t = json_object_get(req, "timeout");
+	*ret = USEC_INFINITY;
+	if (!t || json_is_null(t))
+		return 0;
+	if (json_is_number(t) && json_number_value(t) >= 0 && json_number_value(t) < 1e9) {
+		*ret = (usec_t) (json_number_value(t) * 1e6);
+		return 0;
+	}
+	if (json_is_string(t) && parse_duration(json_string_value(t), ret) == 0)
+		return 0;
+	client_reply_error(c, "invalid \"timeout\"");
+	return -1;
+}
+
+static void cmd_wait(struct client *c, json_t *req) {
+	struct job **v;
+	size_t n;
+	usec_t timeout;
+	if (request_timeout(c, req, &timeout) < 0 || collect_jobs(c, req, false, false, &v, &n) < 0)
+		return;
+	client_wait(c, v, n, UNTIL_FINAL, timeout, req, reply_waited);
+}
+
+static void cmd_run(struct client *c, json_t *req) {
+	struct job **v;
+	size_t n;
+	usec_t timeout;
+	if (request_timeout(c, req, &timeout) < 0 || collect_jobs(c, req, true, false, &v, &n) < 0)
+		return;
+	if (n != 1) {
+		client_reply_error(c, "run takes exactly one job (%zu matched)", n);
+		free(v);
+		return;
+	}
+	if (start_all(c, v, n) < 0) {
+		free(v);
+		return;
+	}
+	client_wait(c, v, n, UNTIL_FINAL, timeout, req, reply_waited);
+}
+
+static void cmd_reload(struct client *c, json_t *req) {
+	const struct control_hooks *h = client_hooks(c);
+	client_reply(c, h->reload(h->userdata));
+}
+
+static void cmd_shutdown(struct client *c, json_t *req) {
+	const struct control_hooks *h = client_hooks(c);
+	client_reply(c, proto_ok());
+	h->shutdown(h->userdata);
+}
+
+static void cmd_version(struct client *c, json_t *req) {
+	client_reply(c, json_pack("{s:b, s:i, s:s}", "ok", true, "protocol", PROTO_VERSION, "version", PACKAGE_VERSION));
+}
+
+static void cmd_subscribe(struct client *c, json_t *req) {
+	client_reply(c, proto_ok());
+	client_subscribe(c);
+}
+
+static const struct command commands[] = {
+	{ "status", cmd_status },
+	{ "start", cmd_start },
+	{ "stop", cmd_stop },
+	{ "restart", cmd_restart },
+	{ "signal", cmd_signal },
+	{ "wait", cmd_wait },
+	{ "run", cmd_run },
+	{ "reload", cmd_reload },
+	{ "shutdown", cmd_shutdown },
+	{ "version", cmd_version },
+	{ "subscribe", cmd_subscribe },
+};
+
+const struct command *command_find(const char *name) {
+	for (size_t i = 0; i < ELEMENTSOF(commands); i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+void commands_dispatch(struct client *c, const char *line) {
+	json_error_t err;
+	json_t *req = json_loads(line, JSON_REJECT_DUPLICATES, &err);
+
+	if (!req) {
+		client_reply_error(c, "bad JSON: %s", err.text);
+		return;
+	}
+	const char *name = json_string_value(json_object_get(req, "cmd"));
+	if (!json_is_object(req) || !name) {
+		client_reply_error(c, "a request is an object with a string \"cmd\"");
+		json_decref(req);
+		return;
+	}
+	const struct command *cmd = command_find(name);
+	if (cmd)
+		cmd->run(c, req);
+	else
+		client_reply_error(c, "unknown command: %.64s", name);
+	json_decref(req);
+}

@@ -1,0 +1,101 @@
+/* The parsed configuration: the [supd] section and one job_config per
+ * [job:NAME] section. Parsing collects every error as "FILE:LINE: message"
+ * in one pass; a config with errors is never applied. */
+#pragma once
+
+#include <stdio.h>
+#include <sys/types.h>
+#include "cmdline.h"
+#include "util.h"
+
+/* Most instances a pool may declare (instances = N). */
+#define CONFIG_INSTANCES_MAX 4096
+
+enum restart_policy { RESTART_NO, RESTART_ON_FAILURE, RESTART_ALWAYS, _RESTART_MAX };
+
+enum output_kind {
+	OUTPUT_NULL,      /* /dev/null */
+	OUTPUT_INHERIT,   /* supd's own stdout/stderr */
+	OUTPUT_LOG,       /* captured by supd (supctl logs) */
+	OUTPUT_JOURNAL,   /* systemd journal stream under the job's name */
+	OUTPUT_FILE,      /* truncate PATH */
+	OUTPUT_APPEND,    /* append:PATH */
+	OUTPUT_STDOUT,    /* stderr only: same as stdout */
+	_OUTPUT_MAX
+};
+
+struct output_spec {
+	enum output_kind kind;
+	char *path;       /* OUTPUT_FILE / OUTPUT_APPEND; may contain %i/%n */
+};
+
+struct job_config {
+	char *name;              /* without the trailing '@' of a template */
+	bool is_template;        /* declared as [job:NAME@] */
+	char *file;              /* where the section starts */
+	unsigned line;
+
+	char *command;           /* as written (for display and shell = true) */
+	struct pipeline pipeline;/* split command (shell = false) */
+	bool shell;
+	long instances;          /* 1 = plain job, -1 = auto (CPU count) */
+	bool instances_set;      /* "instances =" given: a pool, even of 1 */
+	char *directory;
+	char **environment;      /* KEY=VALUE, in order */
+	char *environment_file;
+	char *user, *group;
+	char *stdin_path;        /* NULL = /dev/null */
+	struct output_spec stdout_spec, stderr_spec;
+	bool autostart;
+	enum restart_policy restart;
+	usec_t restart_delay, restart_max_delay;
+	unsigned start_limit_burst;   /* 0 = no limit */
+	usec_t start_limit_interval;
+	usec_t timeout;          /* 0 = none */
+	int stop_signal;
+	usec_t stop_timeout;
+	int *success_exit;
+	size_t n_success_exit;
+	int nice;
+	size_t log_lines;        /* lines kept in memory for stdout = log */
+
+	unsigned refs;           /* shared by a job's instances and runs */
+};
+
+struct supd_config {
+	char *file;              /* the main file */
+	char *socket;            /* NULL = default */
+	mode_t socket_mode;
+	char *control_group;
+	char *state_dir;         /* NULL = default */
+	long max_parallel;       /* -1 = auto, 0 = no limit */
+
+	struct job_config **jobs;
+	size_t n_jobs;
+};
+
+struct config_errors {
+	char **v;                /* "FILE:LINE: message" */
+	size_t n;
+};
+
+/* Parse FILE (and its includes). Returns 0 on success with *ret set, or
+ * -EINVAL with every problem in errs (then *ret is NULL). */
+int config_load(const char *file, struct supd_config **ret, struct config_errors *errs);
+void config_free(struct supd_config *c);
+void config_errors_clear(struct config_errors *errs);
+
+struct job_config *job_config_ref(struct job_config *jc);
+void job_config_unref(struct job_config *jc);
+struct job_config *config_find_job(const struct supd_config *c, const char *name);
+/* True when the two would run the same way (reload leaves such jobs alone). */
+bool job_config_equal(const struct job_config *a, const struct job_config *b);
+/* Print the normalised configuration (golden tests, supd --check -v). */
+void config_dump(const struct supd_config *c, FILE *out);
+/* Resolve instances = auto. */
+long config_instances(const struct job_config *jc);
+long config_max_parallel(const struct supd_config *c);
+
+const char *restart_policy_to_string(enum restart_policy p);
+const char *output_kind_to_string(enum output_kind k);
+bool job_name_valid(const char *name);

@@ -1,0 +1,484 @@
+/* Process creation (see spawn.h).
+ *
+ * Everything that can fail in an explainable way (substitution, user
+ * lookup, environment file, opening redirections) happens in supd before
+ * fork. What can only fail in the child (chdir, setuid, exec) is reported
+ * back through a close-on-exec pipe: EOF means exec succeeded, otherwise
+ * the child writes which step failed and its errno, and exits 127. */
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include "log.h"
+#include "sd.h"
+#include "spawn.h"
+#include "subst.h"
+
+
+enum child_step { STEP_DUP, STEP_CHDIR, STEP_NICE, STEP_GROUPS, STEP_SETGID, STEP_SETUID, STEP_EXEC };
+
+struct child_error {
+	int step;
+	int err;
+};
+
+/* Variables supd itself got from systemd that must not leak into jobs. */
+static const char *const private_env[] = {
+	"NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES",
+	"WATCHDOG_USEC", "WATCHDOG_PID", NULL,
+};
+
+struct spawn_ctx {
+	const struct job_config *jc;
+	const char *name, *instance;
+	char ***argvs;               /* per stage, substituted */
+	size_t n_stages;
+	char **envp;
+	char *directory;
+	int fd_in, fd_out, fd_err;   /* -1 never; supd's own 1/2 for inherit */
+	bool as_user;
+	uid_t uid;
+	gid_t gid;
+	gid_t *groups;
+	int n_groups;
+	struct spawn_result *res;
+};
+
+static int fail(struct spawn_ctx *c, int err, int exit_status, const char *fmt, ...) _printf_(4, 5);
+static int fail(struct spawn_ctx *c, int err, int exit_status, const char *fmt, ...) {
+	va_list ap;
+	char *msg = NULL;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	free(c->res->error);
+	c->res->error = msg;
+	c->res->exit_status = exit_status;
+	return err > 0 ? -err : err;
+}
+
+static bool env_key_matches(const char *entry, const char *kv) {
+	size_t k = strcspn(kv, "=");
+	return strncmp(entry, kv, k) == 0 && entry[k] == '=';
+}
+
+/* Set KEY=VALUE in v, replacing an existing KEY. */
+static char **env_set(char **v, const char *kv) {
+	for (size_t i = 0; v && v[i]; i++)
+		if (env_key_matches(v[i], kv)) {
+			free(v[i]);
+			v[i] = xstrdup(kv);
+			return v;
+		}
+	return strv_push(v, kv);
+}
+
+static bool is_private_env(const char *kv) {
+	for (size_t i = 0; private_env[i]; i++)
+		if (env_key_matches(kv, private_env[i]))
+			return true;
+	return false;
+}
+
+static char *strip_quotes(char *v) {
+	size_t n = strlen(v);
+	if (n >= 2 && (v[0] == '"' || v[0] == '\'') && v[n - 1] == v[0]) {
+		v[n - 1] = '\0';
+		return v + 1;
+	}
+	return v;
+}
+
+/* KEY=VALUE lines; blank lines and '#' comments are skipped, "export " and
+ * matching quotes around the value are accepted. */
+static int read_environment_file(struct spawn_ctx *c, const char *path, char ***envp) {
+	_cleanup_free_ char *line = NULL;
+	size_t cap = 0;
+	unsigned lineno = 0;
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return fail(c, errno, 126, "environment_file %s: %s", path, strerror(errno));
+	for (;;) {
+		errno = 0;
+		ssize_t n = getline(&line, &cap, f);
+		if (n < 0) {
+			int e = errno;
+			fclose(f);
+			return e ? fail(c, e, 126, "environment_file %s: %s", path, strerror(e)) : 0;
+		}
+		lineno++;
+		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			line[--n] = '\0';
+		char *s = line + strspn(line, " \t");
+		if (*s == '\0' || *s == '#')
+			continue;
+		if (strncmp(s, "export ", 7) == 0)
+			s += 7 + strspn(s + 7, " \t");
+		char *eq = strchr(s, '=');
+		size_t klen = eq ? (size_t) (eq - s) : 0;
+		if (!eq || klen == 0 || strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") != klen) {
+			fclose(f);
+			return fail(c, EINVAL, 126, "environment_file %s:%u: expected KEY=VALUE", path, lineno);
+		}
+		*eq = '\0';
+		_cleanup_free_ char *kv = xasprintf("%s=%s", s, strip_quotes(eq + 1));
+		*envp = env_set(*envp, kv);
+	}
+}
+
+static int build_environment(struct spawn_ctx *c) {
+	char **env = NULL;
+
+	for (char **e = environ; e && *e; e++)
+		if (!is_private_env(*e))
+			env = strv_push(env, *e);
+	_cleanup_free_ char *job = xasprintf("SUPD_JOB=%s", c->name);
+	_cleanup_free_ char *inst = xasprintf("SUPD_INSTANCE=%s", c->instance);
+	env = env_set(env, job);
+	env = env_set(env, inst);
+	if (c->jc->environment_file) {
+		_cleanup_free_ char *path = subst_expand(c->jc->environment_file, c->instance, c->name);
+		int r = read_environment_file(c, path, &env);
+		if (r < 0) {
+			strv_free(env);
+			return r;
+		}
+	}
+	for (char **e = c->jc->environment; e && *e; e++) {
+		_cleanup_free_ char *kv = subst_expand(*e, c->instance, c->name);
+		env = env_set(env, kv);
+	}
+	c->envp = env;
+	return 0;
+}
+
+static int build_argv(struct spawn_ctx *c) {
+	const struct job_config *jc = c->jc;
+
+	if (jc->shell) {
+		c->n_stages = 1;
+		c->argvs = xcalloc(1, sizeof(char **));
+		char **v = strv_push(NULL, "/bin/sh");
+		v = strv_push(v, "-c");
+		char *cmd = subst_expand(jc->command, c->instance, c->name);
+		v = strv_push(v, cmd);
+		free(cmd);
+		c->argvs[0] = v;
+		return 0;
+	}
+	c->n_stages = jc->pipeline.n_stages;
+	c->argvs = xcalloc(c->n_stages, sizeof(char **));
+	for (size_t i = 0; i < c->n_stages; i++)
+		for (char **a = jc->pipeline.stages[i]; *a; a++) {
+			char *w = subst_expand(*a, c->instance, c->name);
+			c->argvs[i] = strv_push(c->argvs[i], w);
+			free(w);
+		}
+	return 0;
+}
+
+static int resolve_user(struct spawn_ctx *c) {
+	const struct job_config *jc = c->jc;
+	struct passwd *pw;
+
+	if (!jc->user)
+		return 0;
+	errno = 0;
+	pw = getpwnam(jc->user);
+	if (!pw)
+		return fail(c, errno ? errno : ESRCH, 126, "unknown user %s", jc->user);
+	if (geteuid() != 0) {
+		if (pw->pw_uid == geteuid())
+			return 0;
+		return fail(c, EPERM, 126, "cannot run as user %s: supd is not running as root", jc->user);
+	}
+	c->as_user = true;
+	c->uid = pw->pw_uid;
+	c->gid = pw->pw_gid;
+	if (jc->group) {
+		errno = 0;
+		struct group *gr = getgrnam(jc->group);
+		if (!gr)
+			return fail(c, errno ? errno : ESRCH, 126, "unknown group %s", jc->group);
+		c->gid = gr->gr_gid;
+	}
+	int n = 16;
+	for (;;) {
+		c->groups = xreallocarray(c->groups, (size_t) n, sizeof(gid_t));
+		int want = n;
+		if (getgrouplist(pw->pw_name, c->gid, c->groups, &want) >= 0) {
+			c->n_groups = want;
+			return 0;
+		}
+		if (want <= n)
+			want = n * 2;
+		if (want > 65536)
+			return fail(c, E2BIG, 126, "user %s is in too many groups", jc->user);
+		n = want;
+	}
+}
+
+/* Open a redirection target before fork; FIFOs never block supd. */
+static int open_target(struct spawn_ctx *c, const char *what, const char *tmpl, int flags, int *ret) {
+	_cleanup_free_ char *path = subst_expand(tmpl, c->instance, c->name);
+	int fd = open(path, flags | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0644);
+	if (fd < 0)
+		return fail(c, errno, 126, "%s %s: %s", what, path, strerror(errno));
+	int fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+		int e = errno;
+		close(fd);
+		return fail(c, e, 126, "%s %s: %s", what, path, strerror(e));
+	}
+	*ret = fd;
+	return 0;
+}
+
+static int open_output(struct spawn_ctx *c, const char *what, const struct output_spec *o, int inherit_fd, int *ret) {
+	switch (o->kind) {
+	case OUTPUT_NULL:
+		return open_target(c, what, "/dev/null", O_WRONLY, ret);
+	case OUTPUT_FILE:
+		return open_target(c, what, o->path, O_WRONLY | O_CREAT | O_TRUNC, ret);
+	case OUTPUT_APPEND:
+		return open_target(c, what, o->path, O_WRONLY | O_CREAT | O_APPEND, ret);
+	case OUTPUT_JOURNAL: {
+		int fd = sd_glue_journal_stream(c->name, strcmp(what, "stderr") == 0 ? LOG_WARNING : LOG_INFO);
+		if (fd >= 0) {
+			*ret = fd;
+			return 0;
+		}
+		log_warnx("%s: cannot connect %s to the journal (%s), using supd's own", c->name, what, strerror(-fd));
+		*ret = inherit_fd;
+		return 0;
+	}
+	case OUTPUT_LOG:      /* captured output is not built yet: supd's own stream */
+	case OUTPUT_INHERIT:
+	default:
+		*ret = inherit_fd;
+		return 0;
+	}
+}
+
+static int open_stdio(struct spawn_ctx *c) {
+	const struct job_config *jc = c->jc;
+	int r;
+
+	r = open_target(c, "stdin", jc->stdin_path ? jc->stdin_path : "/dev/null", O_RDONLY, &c->fd_in);
+	if (r < 0)
+		return r;
+	r = open_output(c, "stdout", &jc->stdout_spec, STDOUT_FILENO, &c->fd_out);
+	if (r < 0)
+		return r;
+	if (jc->stderr_spec.kind == OUTPUT_STDOUT) {
+		c->fd_err = c->fd_out;
+		return 0;
+	}
+	return open_output(c, "stderr", &jc->stderr_spec, STDERR_FILENO, &c->fd_err);
+}
+
+static void child_fail(int errfd, int step) {
+	struct child_error ce = { .step = step, .err = errno };
+	/* nothing to do if this fails: the parent then sees exit 127 */
+	(void) !write(errfd, &ce, sizeof(ce));
+	_exit(127);
+}
+
+/* In the child: become part of the group, wire stdio, drop privileges, exec. */
+static _noreturn_ void child_exec(struct spawn_ctx *c, size_t stage, pid_t pgid, int in, int out, int errfd) {
+	sigset_t all;
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+
+	for (int s = 1; s < NSIG; s++)
+		(void) sigaction(s, &dfl, NULL);
+	sigemptyset(&all);
+	(void) sigprocmask(SIG_SETMASK, &all, NULL);
+	(void) setpgid(0, pgid);
+
+	/* Move sources out of 0..2 first so dup2 below cannot clobber them. */
+	int src[3] = { in, out, c->fd_err };
+	for (int i = 0; i < 3; i++)
+		if (src[i] >= 0 && src[i] <= 2 && src[i] != i) {
+			src[i] = fcntl(src[i], F_DUPFD_CLOEXEC, 3);
+			if (src[i] < 0)
+				child_fail(errfd, STEP_DUP);
+		}
+	for (int i = 0; i < 3; i++)
+		if (src[i] != i && dup2(src[i], i) < 0)
+			child_fail(errfd, STEP_DUP);
+	if (c->directory && chdir(c->directory) < 0)
+		child_fail(errfd, STEP_CHDIR);
+	if (c->jc->nice != 0 && setpriority(PRIO_PROCESS, 0, c->jc->nice) < 0)
+		child_fail(errfd, STEP_NICE);
+	if (c->as_user) {
+		if (setgroups((size_t) c->n_groups, c->groups) < 0)
+			child_fail(errfd, STEP_GROUPS);
+		if (setresgid(c->gid, c->gid, c->gid) < 0)
+			child_fail(errfd, STEP_SETGID);
+		if (setresuid(c->uid, c->uid, c->uid) < 0)
+			child_fail(errfd, STEP_SETUID);
+	}
+	execvpe(c->argvs[stage][0], c->argvs[stage], c->envp);
+	child_fail(errfd, STEP_EXEC);
+	_exit(127);
+}
+
+static void describe_child_error(struct spawn_ctx *c, size_t stage, const struct child_error *ce) {
+	const char *prog = c->argvs[stage][0];
+	const char *what = "exec";
+	_cleanup_free_ char *stage_prefix = c->n_stages > 1 ? xasprintf("stage %zu: ", stage + 1) : xstrdup("");
+
+	switch (ce->step) {
+	case STEP_DUP: what = "redirect stdio"; break;
+	case STEP_CHDIR: what = "chdir"; prog = c->directory; break;
+	case STEP_NICE: what = "set nice"; prog = ""; break;
+	case STEP_GROUPS: what = "setgroups"; prog = c->jc->user; break;
+	case STEP_SETGID: what = "setgid"; prog = c->jc->user; break;
+	case STEP_SETUID: what = "setuid"; prog = c->jc->user; break;
+	default: break;
+	}
+	(void) fail(c, ce->err, ce->step == STEP_EXEC && (ce->err == ENOENT || ce->err == ENOTDIR) ? 127 : 126,
+		    "%s%s %s: %s", stage_prefix, what, prog, strerror(ce->err));
+}
+
+static void reap_blocking(pid_t pid) {
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+}
+
+/* Kill and reap the stages started so far (a later stage failed). */
+static void undo_stages(struct spawn_ctx *c, size_t started) {
+	if (started == 0)
+		return;
+	(void) kill(-c->res->pgid, SIGKILL);
+	for (size_t i = 0; i < started; i++)
+		reap_blocking(c->res->pids[i]);
+}
+
+/* Fork one stage and wait until it has exec'd or reported why it could not. */
+static int start_stage(struct spawn_ctx *c, size_t i, int in, int out) {
+	int errpipe[2];
+	struct child_error ce;
+	ssize_t n;
+
+	if (pipe2(errpipe, O_CLOEXEC) < 0)
+		return fail(c, errno, 126, "pipe: %s", strerror(errno));
+	pid_t pid = fork();
+	if (pid < 0) {
+		int e = errno;
+		close(errpipe[0]);
+		close(errpipe[1]);
+		return fail(c, e, 126, "fork: %s", strerror(e));
+	}
+	if (pid == 0) {
+		close(errpipe[0]);
+		child_exec(c, i, i == 0 ? 0 : c->res->pgid, in, out, errpipe[1]);
+	}
+	close(errpipe[1]);
+	if (i == 0)
+		c->res->pgid = pid;
+	c->res->pids[i] = pid;
+	do
+		n = read(errpipe[0], &ce, sizeof(ce));
+	while (n < 0 && errno == EINTR);
+	close(errpipe[0]);
+	if (n == (ssize_t) sizeof(ce)) {
+		reap_blocking(pid);
+		describe_child_error(c, i, &ce);
+		return -ce.err;
+	}
+	return 0;
+}
+
+static int start_pipeline(struct spawn_ctx *c) {
+	struct spawn_result *res = c->res;
+	int prev_read = c->fd_in;
+	int r = 0;
+
+	res->n_stages = c->n_stages;
+	res->pids = xcalloc(c->n_stages, sizeof(pid_t));
+	for (size_t i = 0; i < c->n_stages; i++) {
+		int p[2] = { -1, -1 };
+		int out = c->fd_out;
+		if (i + 1 < c->n_stages) {
+			if (pipe2(p, O_CLOEXEC) < 0) {
+				r = fail(c, errno, 126, "pipe: %s", strerror(errno));
+				undo_stages(c, i);
+				break;
+			}
+			out = p[1];
+		}
+		r = start_stage(c, i, prev_read, out);
+		if (prev_read != c->fd_in)
+			close(prev_read);
+		if (p[1] >= 0)
+			close(p[1]);
+		prev_read = p[0];
+		if (r < 0) {
+			if (p[0] >= 0)
+				close(p[0]);
+			undo_stages(c, i);
+			break;
+		}
+		res->argv0 = strv_push(res->argv0, c->argvs[i][0]);
+	}
+	return r;
+}
+
+static void close_target(int fd) {
+	if (fd > STDERR_FILENO)
+		close(fd);
+}
+
+int spawn_run(const struct job_config *jc, const char *name, const char *instance, struct spawn_result *res) {
+	struct spawn_ctx c = {
+		.jc = jc, .name = name, .instance = instance ? instance : "",
+		.fd_in = -1, .fd_out = -1, .fd_err = -1, .res = res,
+	};
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	build_argv(&c);
+	if (jc->directory)
+		c.directory = subst_expand(jc->directory, c.instance, name);
+	r = resolve_user(&c);
+	if (r >= 0)
+		r = build_environment(&c);
+	if (r >= 0)
+		r = open_stdio(&c);
+	if (r >= 0)
+		r = start_pipeline(&c);
+
+	close_target(c.fd_in);
+	if (c.fd_err != c.fd_out)
+		close_target(c.fd_err);
+	close_target(c.fd_out);
+	for (size_t i = 0; i < c.n_stages; i++)
+		strv_free(c.argvs[i]);
+	free(c.argvs);
+	strv_free(c.envp);
+	free(c.directory);
+	free(c.groups);
+	if (r < 0) {
+		res->n_stages = 0;
+		free(res->pids);
+		res->pids = NULL;
+		strv_free(res->argv0);
+		res->argv0 = NULL;
+	}
+	return r;
+}
+
+void spawn_result_free(struct spawn_result *r) {
+	free(r->pids);
+	strv_free(r->argv0);
+	free(r->error);
+	memset(r, 0, sizeof(*r));
+}

@@ -1,0 +1,60 @@
+/* %-specifiers in job settings: %i (instance), %n (full job name), %%. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+
+#include "subst.h"
+#include "util.h"
+
+/* Expand %i, %n and %%; a NULL instance or name expands to "". Unknown
+ * specifiers (rejected earlier by subst_valid) are copied unchanged. */
+char *subst_expand(const char *s, const char *instance, const char *name)
+{
+	struct buf b = { 0 };
+
+	for (const char *p = s; *p; p++) {
+		const char *v = NULL;
+
+		if (*p != '%' || !p[1]) {
+			buf_append(&b, p, 1);
+			continue;
+		}
+		switch (p[1]) {
+		case 'i':
+			v = instance ? instance : "";
+			break;
+		case 'n':
+			v = name ? name : "";
+			break;
+		case '%':
+			v = "%";
+			break;
+		default:
+			buf_append(&b, p, 2);
+			p++;
+			continue;
+		}
+		buf_append(&b, v, strlen(v));
+		p++;
+	}
+	if (!b.data)
+		return xstrdup("");
+	return b.data;
+}
+
+/* On failure *bad is the character after the '%', or '\0' for a lone '%'
+ * at the end of s. */
+bool subst_valid(const char *s, char *bad)
+{
+	for (const char *p = s; *p; p++) {
+		if (*p != '%')
+			continue;
+		if (p[1] != 'i' && p[1] != 'n' && p[1] != '%') {
+			if (bad)
+				*bad = p[1];
+			return false;
+		}
+		p++;
+	}
+	return true;
+}
