@@ -15,10 +15,11 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -112,7 +113,7 @@ static void print_help(FILE *f);
 static _printf_(1, 2) void ctl_warn(const char *fmt, ...) {
 	va_list ap;
 
-	fflush(stdout);
+	(void) fflush(stdout);   /* keep the order of output and messages */
 	fputs("supctl: ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
@@ -137,10 +138,23 @@ static void print_json(const json_t *v) {
 		fputc('\n', stdout);
 }
 
-/* Flushes a line of a stream. Returns 0, or -EPIPE when nobody reads. */
-static int flush_stream(void) {
-	if (fflush(stdout) == EOF)
-		return errno == EPIPE ? -EPIPE : -errno;
+/* errno of the first failed write to stdout, 0 if none failed yet. */
+static int output_errno;
+
+/* True if stdout is a pipe whose reader has gone. */
+static bool output_reader_gone(void) {
+	struct pollfd p = { .fd = STDOUT_FILENO, .events = 0 };
+
+	return output_errno == EPIPE || (poll(&p, 1, 0) > 0 && (p.revents & POLLERR));
+}
+
+/* Flushes stdout. Returns 0, or -errno (-EPIPE when nobody reads). */
+static int flush_output(void) {
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		if (!output_errno)
+			output_errno = errno ? errno : EIO;
+		return output_reader_gone() ? -EPIPE : -output_errno;
+	}
 	return 0;
 }
 
@@ -624,13 +638,11 @@ static int follow_stream(struct ctl *c, void (*print_one)(const json_t *msg)) {
 			print_json(msg);
 		else
 			print_one(msg);
-		r = flush_stream();
+		r = flush_output();
 		if (r == -EPIPE)
 			return 0;
-		if (r < 0) {
-			ctl_warn("cannot write output: %s", strerror(-r));
-			return EXIT_FAILURE;
-		}
+		if (r < 0)
+			return EXIT_FAILURE;   /* reported by finish_output() */
 	}
 }
 
@@ -663,8 +675,8 @@ static int cmd_logs(struct ctl *c, const struct ctl_args *a) {
 				print_line(line);
 	if (!a->opt['f'])
 		return 0;
-	if (flush_stream() == -EPIPE)
-		return 0;
+	if (flush_output() < 0)
+		return 0;                      /* reported by finish_output() */
 	return follow_stream(c, print_log_line);
 }
 
@@ -1016,14 +1028,33 @@ static int parse_args(int argc, char **argv, struct ctl_args *a) {
 	return -1;
 }
 
-/* Flushes stdout; a write error turns success into failure. */
+/* Flushes stdout at exit: a write error turns success into failure, except
+ * that a reader who went away ("supctl status | head -1") is no error. */
 static int finish_output(int status) {
-	if (fflush(stdout) == EOF || ferror(stdout)) {
-		if (errno != EPIPE)
-			fprintf(stderr, "supctl: cannot write output: %s\n", strerror(errno));
-		return status ? status : EXIT_FAILURE;
+	int r = flush_output();
+
+	if (r == 0 && output_errno)
+		r = -output_errno;   /* stdout was closed when supctl started */
+
+	if (r == 0 || r == -EPIPE)
+		return status;
+	fprintf(stderr, "supctl: cannot write output: %s\n", strerror(-r));
+	return status ? status : EXIT_FAILURE;
+}
+
+/* Opens /dev/null on any of fds 0-2 that is closed, so that the socket
+ * cannot become stdout and receive what we print. */
+static int guard_std_fds(void) {
+	for (int fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		/* the lowest free fd is fd, since the ones below it are open */
+		if (open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) != fd)
+			return -errno;
+		if (fd == STDOUT_FILENO)
+			output_errno = EBADF;
 	}
-	return status;
+	return 0;
 }
 
 int main(int argc, char **argv) {
@@ -1033,6 +1064,8 @@ int main(int argc, char **argv) {
 
 	/* A closed socket or pipe must be an error return, never a death. */
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		return EXIT_FAILURE;
+	if (guard_std_fds() < 0)
 		return EXIT_FAILURE;
 
 	r = parse_args(argc, argv, &args);

@@ -633,8 +633,11 @@ static void parse_output(struct parser *p, const struct key_desc *k, void *field
 		path = value + 7;
 	}
 	if (path[0] != '/') {
-		error_here(p, "%s must be null, inherit, log, journal%s, an absolute path or append:PATH: %s",
-			   k->name, is_stderr ? ", stdout" : "", value);
+		if (kind == OUTPUT_APPEND || strpbrk(value, "/.%"))
+			error_here(p, "%s must be an absolute path: %s", k->name, value);
+		else
+			error_here(p, "invalid value for %s: %s (expected null, inherit, log, journal%s, "
+				   "a path or append:PATH)", k->name, value, is_stderr ? ", stdout" : "");
 		return;
 	}
 	if (!check_string(p, k, path))
@@ -1076,6 +1079,7 @@ static const char *section_display(const struct parser *p)
 static void handle_continuation(struct parser *p, const char *value)
 {
 	const struct key_desc *k = p->cur_key;
+	_cleanup_free_ char *v = NULL;
 	char *base;
 
 	if (!k || p->section == SECTION_NONE || p->section == SECTION_BAD)
@@ -1084,8 +1088,14 @@ static void handle_continuation(struct parser *p, const char *value)
 		error_here(p, "%s does not take continuation lines", k->name);
 		return;
 	}
+	/* inih r55 strips inline comments from key lines only */
+	v = xstrdup(value);
+	*find_chars_or_comment(v, NULL) = '\0';
+	rstrip(v);
+	if (!*v)
+		return;
 	base = p->section == SECTION_SUPD ? (char *) p->cfg : (char *) p->job.jc;
-	k->parse(p, k, base + k->offset, value, true);
+	k->parse(p, k, base + k->offset, v, true);
 }
 
 static int config_handler(void *user, _unused_ const char *section, const char *name,

@@ -166,6 +166,17 @@ static bool instance_of(const struct job *j, const char *base) {
 	return strncmp(j->name, base, n) == 0 && j->name[n] == '@' && strcmp(j->config->name, base) == 0;
 }
 
+/* A template argument becomes part of paths (%i): no '/', no ".", "..",
+ * no blanks, control or glob characters. */
+static bool instance_arg_valid(const char *arg) {
+	if (!*arg || strlen(arg) > 200 || strcmp(arg, ".") == 0 || strcmp(arg, "..") == 0)
+		return false;
+	for (const unsigned char *p = (const unsigned char *) arg; *p; p++)
+		if (*p <= ' ' || *p == 0x7f || strchr("/*?[]%\\'\"", *p))
+			return false;
+	return true;
+}
+
 int supervisor_match(struct supervisor *s, const char *pattern, bool create, struct job ***v, size_t *n) {
 	size_t before = *n;
 	struct job *j = supervisor_find(s, pattern);
@@ -191,7 +202,7 @@ int supervisor_match(struct supervisor *s, const char *pattern, bool create, str
 	struct job_config *jc = config_find_job(s->config, base);
 	if (!jc || !jc->is_template)
 		return 0;
-	if (!job_name_valid(pattern) || strlen(pattern) > 255)
+	if (!instance_arg_valid(at + 1))
 		return -EINVAL;
 	j = add_job(s, pattern, jc);
 	push_job(v, n, j);

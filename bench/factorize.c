@@ -1,7 +1,7 @@
-/* factor: a CPU-bound worker for the demo's compute pool and benchmarks.
+/* factorize: a CPU-bound worker for the demo's compute pool and benchmarks.
  * Factorises the numbers from START to START+COUNT-1 by trial division and
  * prints how many primes it met and the work time.
- * Usage: factor [START [COUNT]] */
+ * Usage: factorize [START [COUNT]] */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -33,7 +33,7 @@ int main(int argc, char **argv) {
 	struct timespec t0, t1;
 
 	if ((argc > 1 && parse_u64(argv[1], &start) < 0) || (argc > 2 && parse_u64(argv[2], &count) < 0) || argc > 3) {
-		fprintf(stderr, "usage: factor [START [COUNT]]\n");
+		fprintf(stderr, "usage: factorize [START [COUNT]]\n");
 		return 2;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
