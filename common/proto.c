@@ -115,3 +115,39 @@ json_t *proto_error(const char *fmt, ...) {
 json_t *proto_ok(void) {
 	return json_pack("{s:b}", "ok", true);
 }
+
+/* Length of the valid UTF-8 sequence at p (1-4), or 0 if invalid. */
+static size_t utf8_seq_len(const unsigned char *p) {
+	if (p[0] < 0x80)
+		return 1;
+	size_t n = (p[0] & 0xe0) == 0xc0 ? 2 : (p[0] & 0xf0) == 0xe0 ? 3 : (p[0] & 0xf8) == 0xf0 ? 4 : 0;
+	if (n == 0 || (n == 2 && p[0] < 0xc2) || (n == 4 && p[0] > 0xf4))
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	if ((n == 3 && p[0] == 0xe0 && p[1] < 0xa0) || (n == 3 && p[0] == 0xed && p[1] >= 0xa0) ||
+	    (n == 4 && p[0] == 0xf0 && p[1] < 0x90) || (n == 4 && p[0] == 0xf4 && p[1] >= 0x90))
+		return 0;   /* overlong, surrogate or past U+10FFFF */
+	return n;
+}
+
+json_t *proto_string(const char *s) {
+	json_t *j = json_string(s);
+	if (j)
+		return j;
+	struct buf b = { 0 };
+	for (const unsigned char *p = (const unsigned char *) s; *p;) {
+		size_t n = utf8_seq_len(p);
+		if (n == 0) {
+			buf_append(&b, "\xef\xbf\xbd", 3);
+			p++;
+		} else {
+			buf_append(&b, p, n);
+			p += n;
+		}
+	}
+	j = json_stringn(b.data ? b.data : "", b.len);
+	buf_free(&b);
+	return j ? j : json_string("");
+}

@@ -41,3 +41,5 @@ int line_reader_next(struct line_reader *r, char **line);
 char *proto_dump_line(const json_t *msg, size_t *len);
 json_t *proto_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 json_t *proto_ok(void);
+/* A JSON string from arbitrary bytes: invalid UTF-8 becomes U+FFFD. */
+json_t *proto_string(const char *s);

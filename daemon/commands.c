@@ -1,6 +1,8 @@
 /* The control commands (protocol in doc/protocol.md). */
 #include "commands.h"
 #include "control.h"
+#include "history.h"
+#include "joblog.h"
 #include "jobjson.h"
 #include "parse.h"
 #include "proto.h"
@@ -207,6 +209,79 @@ static void cmd_run(struct client *c, json_t *req) {
 	client_wait(c, v, n, UNTIL_FINAL, timeout, req, reply_waited);
 }
 
+/* "lines": a count; absent = default. */
+static int request_lines(struct client *c, json_t *req, size_t dflt, size_t *ret) {
+	json_t *n = json_object_get(req, "lines");
+	*ret = dflt;
+	if (!n || json_is_null(n))
+		return 0;
+	if (json_is_integer(n) && json_integer_value(n) >= 0 && json_integer_value(n) <= 100000000) {
+		*ret = (size_t) json_integer_value(n);
+		return 0;
+	}
+	client_reply_error(c, "invalid \"lines\"");
+	return -1;
+}
+
+static void cmd_logs(struct client *c, json_t *req) {
+	struct job **v;
+	size_t n, lines;
+	const char **tail = NULL;
+
+	if (request_lines(c, req, 10, &lines) < 0 || collect_jobs(c, req, false, false, &v, &n) < 0)
+		return;
+	struct job *j = v[0];
+	free(v);
+	if (n != 1) {
+		client_reply_error(c, "logs takes exactly one job (%zu matched)", n);
+		return;
+	}
+	if (j->config->stdout_spec.kind != OUTPUT_LOG && j->config->stderr_spec.kind != OUTPUT_LOG) {
+		client_reply_error(c, "%s does not capture its output (stdout = %s, stderr = %s)", j->name,
+				   output_kind_to_string(j->config->stdout_spec.kind),
+				   output_kind_to_string(j->config->stderr_spec.kind));
+		return;
+	}
+	json_t *a = json_array();
+	size_t k = lines == 0 ? 0 : joblog_tail(j->log, lines, &tail);
+	for (size_t i = 0; i < k; i++)
+		json_array_append_new(a, proto_string(tail[i]));
+	free(tail);
+	client_reply(c, json_pack("{s:b, s:o}", "ok", true, "lines", a));
+	if (json_is_true(json_object_get(req, "follow")))
+		client_follow(c, j);
+}
+
+static void cmd_history(struct client *c, json_t *req) {
+	struct supervisor *s = client_supervisor(c);
+	json_t *pats = json_object_get(req, "jobs");
+	size_t lines, i, skipped = 0;
+	json_t *p;
+
+	if (request_lines(c, req, 0, &lines) < 0)
+		return;
+	if (!s->history) {
+		client_reply_error(c, "no run history: state_dir is not usable (see supd's log)");
+		return;
+	}
+	if (pats && !json_is_array(pats)) {
+		client_reply_error(c, "\"jobs\" must be an array of job names or patterns");
+		return;
+	}
+	size_t np = json_array_size(pats);
+	const char **v = xcalloc(np ? np : 1, sizeof(char *));
+	json_array_foreach(pats, i, p) {
+		if (!(v[i] = json_string_value(p))) {
+			client_reply_error(c, "\"jobs\" must contain strings");
+			free(v);
+			return;
+		}
+	}
+	json_t *runs = history_query(s->history, v, np, lines, &skipped);
+	free(v);
+	client_reply(c, json_pack("{s:b, s:o, s:I}", "ok", true, "runs", runs, "skipped", (json_int_t) skipped));
+}
+
 static void cmd_reload(struct client *c, json_t *req) {
 	const struct control_hooks *h = client_hooks(c);
 	client_reply(c, h->reload(h->userdata));
@@ -239,6 +314,8 @@ static const struct command commands[] = {
 	{ "shutdown", cmd_shutdown },
 	{ "version", cmd_version },
 	{ "subscribe", cmd_subscribe },
+	{ "logs", cmd_logs },
+	{ "history", cmd_history },
 };
 
 const struct command *command_find(const char *name) {

@@ -80,7 +80,9 @@ struct config_errors {
 };
 
 /* Parse FILE (and its includes). Returns 0 on success with *ret set, or
- * -EINVAL with every problem in errs (then *ret is NULL). */
+ * -EINVAL with every problem in errs (then *ret is NULL), sorted by file and
+ * line. errs (may be NULL) must be initialised, e.g. { 0 }; its previous
+ * contents are freed and replaced. */
 int config_load(const char *file, struct supd_config **ret, struct config_errors *errs);
 void config_free(struct supd_config *c);
 void config_errors_clear(struct config_errors *errs);
@@ -88,7 +90,8 @@ void config_errors_clear(struct config_errors *errs);
 struct job_config *job_config_ref(struct job_config *jc);
 void job_config_unref(struct job_config *jc);
 struct job_config *config_find_job(const struct supd_config *c, const char *name);
-/* True when the two would run the same way (reload leaves such jobs alone). */
+/* True when the two would run the same way (reload leaves such jobs alone):
+ * every setting is compared, only file and line are not. */
 bool job_config_equal(const struct job_config *a, const struct job_config *b);
 /* Print the normalised configuration (golden tests, supd --check -v). */
 void config_dump(const struct supd_config *c, FILE *out);

@@ -20,7 +20,8 @@ struct client {
 	struct buf out;
 	uid_t uid;
 	pid_t pid;
-	bool subscribed;
+	bool subscribed;           /* event stream, or log stream when follow is set */
+	struct job *follow;
 	bool eof;                  /* peer sent everything it will send */
 	bool closing;              /* free once the output is flushed */
 	struct pending *pending;
@@ -183,6 +184,24 @@ void client_subscribe(struct client *c) {
 	c->subscribed = true;
 }
 
+void client_follow(struct client *c, struct job *j) {
+	c->subscribed = true;
+	c->follow = j;
+}
+
+static void on_job_line(struct job *j, const char *line, void *userdata) {
+	struct control *ctl = userdata;
+	json_t *msg = NULL;
+
+	for (struct client *c = ctl->clients; c; c = c->next)
+		if (c->follow == j && !c->closing) {
+			if (!msg)
+				msg = json_pack("{s:o}", "line", proto_string(line));
+			client_send(c, json_incref(msg));
+		}
+	json_decref(msg);
+}
+
 static const char *event_name(enum job_event ev) {
 	switch (ev) {
 	case JOB_EVENT_STARTED: return "started";
@@ -198,7 +217,7 @@ static void on_job_changed(struct job *j, enum job_event ev, void *userdata) {
 
 	for (c = ctl->clients; c; c = next) {
 		next = c->next;
-		if (c->subscribed && !c->closing) {
+		if (c->subscribed && !c->follow && !c->closing) {
 			if (!event)
 				event = job_event_to_json(j, event_name(ev));
 			client_send(c, json_incref(event));
@@ -217,11 +236,17 @@ static void on_job_changed(struct job *j, enum job_event ev, void *userdata) {
 static void on_job_removed(struct job *j, void *userdata) {
 	struct control *ctl = userdata;
 
-	for (struct client *c = ctl->clients; c; c = c->next)
+	for (struct client *c = ctl->clients; c; c = c->next) {
+		if (c->follow == j) {         /* the job is gone: end the stream */
+			c->follow = NULL;
+			c->closing = true;
+			client_update_events(c);
+		}
 		if (c->pending)
 			for (size_t i = 0; i < c->pending->n; i++)
 				if (c->pending->jobs[i] == j)
 					c->pending->jobs[i] = NULL;
+	}
 }
 
 /* Run complete requests, one at a time, in order. */
@@ -465,7 +490,9 @@ int control_new(sd_event *e, struct supervisor *sup, int listen_fd, gid_t contro
 		free(ctl);
 		return log_error_errno(r, "cannot watch the control socket");
 	}
-	ctl->observer = (struct job_observer) { .changed = on_job_changed, .removed = on_job_removed, .userdata = ctl };
+	ctl->observer = (struct job_observer) {
+		.changed = on_job_changed, .removed = on_job_removed, .line = on_job_line, .userdata = ctl,
+	};
 	supervisor_add_observer(sup, &ctl->observer);
 	*ret = ctl;
 	return 0;

@@ -57,5 +57,7 @@ void client_wait(struct client *c, struct job **jobs, size_t n, enum pending_unt
 		 usec_t timeout, json_t *request,
 		 void (*complete)(struct client *c, struct pending *p, bool timed_out));
 void client_subscribe(struct client *c);
+/* Turn the connection into a stream of {"line": ...} for j's output. */
+void client_follow(struct client *c, struct job *j);
 /* Whether a job has reached what a pending request waits for. */
 bool pending_job_settled(const struct job *j, enum pending_until until);

@@ -4,6 +4,7 @@
 #include <sys/time.h>
 #include <sys/wait.h>
 #include "job.h"
+#include "joblog.h"
 #include "log.h"
 #include "parse.h"
 #include "policy.h"
@@ -67,6 +68,7 @@ void job_free(struct job *j) {
 	if (!j)
 		return;
 	sd_event_source_disable_unref(j->timer);
+	joblog_free(j->log);
 	run_clear(&j->run);
 	job_config_unref(j->config);
 	job_config_unref(j->pending_config);
@@ -110,12 +112,14 @@ static void job_arm_timer(struct job *j, usec_t delay) {
 		fatalx("cannot arm the timer of %s: %s", j->name, strerror(-r));
 }
 
-/* The one place a job's state changes. */
+/* The one place a job's state changes. A run that just ended is announced
+ * ("exited", which also records it in the history) with its outcome state
+ * set, before the state change that wakes up waiters. */
 static void job_set_state(struct job *j, enum job_state new_state, usec_t timer_delay) {
 	enum job_state old = j->state;
 
 	job_arm_timer(j, timer_delay);
-	if (old == new_state)
+	if (old == new_state && !j->run_unreported)
 		return;
 	j->state = new_state;
 	j->state_since_wall = now_usec(CLOCK_REALTIME);
@@ -124,6 +128,10 @@ static void job_set_state(struct job *j, enum job_state new_state, usec_t timer_
 	log_debug("%s: %s -> %s", j->name, job_state_to_string(old), job_state_to_string(new_state));
 	j->sup->counts[old]--;
 	j->sup->counts[new_state]++;
+	if (j->run_unreported) {
+		j->run_unreported = false;
+		supervisor_job_changed(j->sup, j, JOB_EVENT_EXITED);
+	}
 	supervisor_job_changed(j->sup, j, JOB_EVENT_STATE);
 }
 
@@ -185,16 +193,26 @@ static void job_spawn(struct job *j) {
 	j->stop_by_user = false;
 	note_start(j, now);
 
-	if (spawn_run(j->config, j->name, j->instance, &res) < 0) {
+	int capture_fd = -1;
+	if (j->config->stdout_spec.kind == OUTPUT_LOG || j->config->stderr_spec.kind == OUTPUT_LOG) {
+		int r = joblog_open_run(j, j->sup->event, &capture_fd);
+		if (r < 0)
+			log_warnx("%s: cannot capture output (%s), using supd's own", j->name, strerror(-r));
+	}
+	int r = spawn_run(j->config, j->name, j->instance, capture_fd, &res);
+	if (capture_fd >= 0)
+		close(capture_fd);
+	if (r < 0) {
 		run->ended_wall = run->started_wall;
 		run->ended_mono = run->started_mono;
 		run->error = TAKE_PTR(res.error);
 		run->exit_status = res.exit_status;
 		spawn_result_free(&res);
 		log_job(LOG_ERR, j->name, run->id, -1, -1, "cannot start: %s", run->error);
+		joblog_drain(j);
 		if (j->in_slot)
 			supervisor_release_slot(j->sup, j);
-		supervisor_job_changed(j->sup, j, JOB_EVENT_EXITED);
+		j->run_unreported = true;
 		j->want = WANT_DOWN;
 		job_set_state(j, JOB_FATAL, USEC_INFINITY);
 		return;
@@ -362,10 +380,11 @@ static void job_run_finished(struct job *j) {
 
 	run_conclude(j);
 	j->pgid = 0;
+	joblog_drain(j);       /* the output is in `logs` before anyone hears of the end */
+	log_run_end(j);
+	j->run_unreported = true;
 	if (j->in_slot)
 		supervisor_release_slot(j->sup, j);
-	log_run_end(j);
-	supervisor_job_changed(j->sup, j, JOB_EVENT_EXITED);
 
 	if (j->pending_config) {
 		struct job_config *jc = TAKE_PTR(j->pending_config);

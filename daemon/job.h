@@ -69,6 +69,7 @@ struct run {
 };
 
 struct supervisor;
+struct joblog;
 
 struct job {
 	char *name;                  /* full name: "enc@a.bin", "pool@3", "svc" */
@@ -92,6 +93,8 @@ struct job {
 	unsigned n_start_times;
 
 	sd_event_source *timer;      /* backoff, timeout or stop_timeout */
+	struct joblog *log;          /* captured output, NULL until needed */
+	bool run_unreported;         /* the run ended; "exited" not yet emitted */
 
 	struct job *queue_next;      /* run queue (supervisor) */
 	bool in_queue;

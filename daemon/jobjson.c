@@ -1,6 +1,7 @@
 /* Job and run objects as JSON (SPEC §4). */
 #include "jobjson.h"
 #include "parse.h"
+#include "proto.h"
 
 static json_t *time_or_null(usec_t t) {
 	if (t == 0)
@@ -30,8 +31,8 @@ static json_t *stages_to_json(const struct run *run) {
 	json_t *a = json_array();
 	for (size_t i = 0; i < run->n_stages; i++) {
 		const struct stage *st = &run->stages[i];
-		json_array_append_new(a, json_pack("{s:s, s:I, s:o, s:o}",
-			"argv0", st->argv0,
+		json_array_append_new(a, json_pack("{s:o, s:I, s:o, s:o}",
+			"argv0", proto_string(st->argv0),
 			"pid", (json_int_t) st->pid,
 			"exit_code", int_or_null(st->done && st->signal == 0, st->exit_code),
 			"signal", signal_or_null(st->signal)));
@@ -67,7 +68,7 @@ json_t *job_to_json(const struct job *j) {
 		"cpu_sys_s", ended ? json_real(tv_seconds(&run->usage.ru_stime)) : json_null(),
 		"max_rss_kb", ended ? json_integer(run->usage.ru_maxrss) : json_null(),
 		"stages", stages_to_json(run),
-		"error", run->error ? json_string(run->error) : json_null());
+		"error", run->error ? proto_string(run->error) : json_null());
 }
 
 json_t *job_event_to_json(const struct job *j, const char *event) {

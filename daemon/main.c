@@ -217,7 +217,8 @@ static int resolve_group(const char *name, gid_t *gid) {
 	return 0;
 }
 
-static int setup_state_dir(const struct supd_config *c) {
+/* The state directory (created if missing), or NULL if unusable. */
+static char *setup_state_dir(const struct supd_config *c) {
 	_cleanup_free_ char *dir = NULL;
 	const char *e;
 
@@ -233,9 +234,11 @@ static int setup_state_dir(const struct supd_config *c) {
 		dir = xasprintf("%s/.local/state/supd", getenv("HOME") ? getenv("HOME") : "");
 	_cleanup_free_ char *probe = xasprintf("%s/.", dir);
 	int r = make_parent_dirs(probe, 0755);
-	if (r < 0)
-		log_warnx("cannot create state_dir %s: %s", dir, strerror(-r));
-	return r;
+	if (r < 0) {
+		log_warnx("cannot create state_dir %s: %s; runs are not recorded", dir, strerror(-r));
+		return NULL;
+	}
+	return TAKE_PTR(dir);
 }
 
 int main(int argc, char **argv) {
@@ -331,7 +334,7 @@ int main(int argc, char **argv) {
 	r = sd_event_default(&d.event);
 	if (r < 0)
 		fatalx("sd_event_default: %s", strerror(-r));
-	(void) setup_state_dir(c);
+	_cleanup_free_ char *state_dir = setup_state_dir(c);
 	d.socket_path = socket_opt ? xstrdup(socket_opt) : default_socket_path(c);
 
 	int listen_fd = sd_glue_listen_fd();
@@ -345,7 +348,7 @@ int main(int argc, char **argv) {
 	} else
 		log_info("serving the socket passed by systemd");
 
-	r = supervisor_new(d.event, c, &d.sup);
+	r = supervisor_new(d.event, c, state_dir, &d.sup);
 	if (r < 0)
 		return 1;
 	d.sup->on_idle_after_shutdown = on_idle_after_shutdown;

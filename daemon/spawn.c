@@ -40,6 +40,7 @@ struct spawn_ctx {
 	char **envp;
 	char *directory;
 	int fd_in, fd_out, fd_err;   /* -1 never; supd's own 1/2 for inherit */
+	int capture_fd;              /* stdout/stderr = log */
 	bool as_user;
 	uid_t uid;
 	gid_t gid;
@@ -259,7 +260,9 @@ static int open_output(struct spawn_ctx *c, const char *what, const struct outpu
 		*ret = inherit_fd;
 		return 0;
 	}
-	case OUTPUT_LOG:      /* captured output is not built yet: supd's own stream */
+	case OUTPUT_LOG:
+		*ret = c->capture_fd >= 0 ? c->capture_fd : inherit_fd;
+		return 0;
 	case OUTPUT_INHERIT:
 	default:
 		*ret = inherit_fd;
@@ -432,15 +435,16 @@ static int start_pipeline(struct spawn_ctx *c) {
 	return r;
 }
 
-static void close_target(int fd) {
-	if (fd > STDERR_FILENO)
+static void close_target(const struct spawn_ctx *c, int fd) {
+	if (fd > STDERR_FILENO && fd != c->capture_fd)
 		close(fd);
 }
 
-int spawn_run(const struct job_config *jc, const char *name, const char *instance, struct spawn_result *res) {
+int spawn_run(const struct job_config *jc, const char *name, const char *instance, int capture_fd,
+	      struct spawn_result *res) {
 	struct spawn_ctx c = {
 		.jc = jc, .name = name, .instance = instance ? instance : "",
-		.fd_in = -1, .fd_out = -1, .fd_err = -1, .res = res,
+		.fd_in = -1, .fd_out = -1, .fd_err = -1, .capture_fd = capture_fd, .res = res,
 	};
 	int r;
 
@@ -456,10 +460,10 @@ int spawn_run(const struct job_config *jc, const char *name, const char *instanc
 	if (r >= 0)
 		r = start_pipeline(&c);
 
-	close_target(c.fd_in);
+	close_target(&c, c.fd_in);
 	if (c.fd_err != c.fd_out)
-		close_target(c.fd_err);
-	close_target(c.fd_out);
+		close_target(&c, c.fd_err);
+	close_target(&c, c.fd_out);
 	for (size_t i = 0; i < c.n_stages; i++)
 		strv_free(c.argvs[i]);
 	free(c.argvs);

@@ -19,6 +19,7 @@ struct spawn_result {
 };
 
 /* Returns 0 with every stage running, or -errno with result->error set. */
-int spawn_run(const struct job_config *jc, const char *name, const char *instance,
+/* capture_fd: where stdout/stderr = log go (-1: this job captures nothing). */
+int spawn_run(const struct job_config *jc, const char *name, const char *instance, int capture_fd,
 	      struct spawn_result *result);
 void spawn_result_free(struct spawn_result *r);

@@ -2,6 +2,8 @@
 #include <fnmatch.h>
 #include <signal.h>
 #include <sys/wait.h>
+#include "history.h"
+#include "jobjson.h"
 #include "log.h"
 #include "supervisor.h"
 
@@ -86,13 +88,18 @@ static bool any_active(const struct supervisor *s) {
 	return s->n_active > 0;
 }
 
-int supervisor_new(sd_event *e, struct supd_config *c, struct supervisor **ret) {
+int supervisor_new(sd_event *e, struct supd_config *c, const char *state_dir, struct supervisor **ret) {
 	struct supervisor *s = xcalloc(1, sizeof(*s));
 	int r;
 
 	s->event = sd_event_ref(e);
 	s->config = c;
 	s->next_run_id = 1;
+	if (state_dir) {
+		s->state_dir = xstrdup(state_dir);
+		if (history_open(state_dir, &s->history) == 0)
+			s->next_run_id = s->history->last_run_id + 1;
+	}
 	s->max_parallel = config_max_parallel(c);
 	hashmap_init(&s->by_name, true);
 	hashmap_init(&s->by_pid, false);
@@ -124,6 +131,8 @@ void supervisor_free(struct supervisor *s) {
 	hashmap_clear(&s->by_name);
 	hashmap_clear(&s->by_pid);
 	sd_event_source_disable_unref(s->sigchld);
+	history_close(s->history);
+	free(s->state_dir);
 	config_free(s->config);
 	sd_event_unref(s->event);
 	free(s);
@@ -209,8 +218,24 @@ int supervisor_match(struct supervisor *s, const char *pattern, bool create, str
 	return 1;
 }
 
+void supervisor_job_line(struct supervisor *s, struct job *j, const char *line) {
+	struct job_observer *o, *next;
+
+	for (o = s->observers; o; o = next) {
+		next = o->next;
+		if (o->line)
+			o->line(j, line, o->userdata);
+	}
+}
+
 void supervisor_job_changed(struct supervisor *s, struct job *j, enum job_event ev) {
 	struct job_observer *o, *next;
+
+	if (ev == JOB_EVENT_EXITED && s->history) {
+		json_t *rec = job_to_json(j);
+		(void) history_append(s->history, rec);
+		json_decref(rec);
+	}
 
 	for (o = s->observers; o; o = next) {
 		next = o->next;    /* an observer may remove itself */

@@ -16,6 +16,7 @@ enum job_event { JOB_EVENT_STATE, JOB_EVENT_STARTED, JOB_EVENT_EXITED };
 struct job_observer {
 	void (*changed)(struct job *j, enum job_event ev, void *userdata);
 	void (*removed)(struct job *j, void *userdata);  /* about to be freed */
+	void (*line)(struct job *j, const char *line, void *userdata);  /* captured output */
 	void *userdata;
 	struct job_observer *next;
 };
@@ -27,6 +28,8 @@ struct reload_result {
 struct supervisor {
 	sd_event *event;
 	struct supd_config *config;
+	char *state_dir;             /* NULL: no history or log files */
+	struct history *history;
 
 	struct job **jobs;           /* in config order; instances as created */
 	size_t n_jobs, cap_jobs;
@@ -51,7 +54,7 @@ struct supervisor {
 	sd_event_source *sigchld;
 };
 
-int supervisor_new(sd_event *e, struct supd_config *c, struct supervisor **ret);
+int supervisor_new(sd_event *e, struct supd_config *c, const char *state_dir, struct supervisor **ret);
 void supervisor_free(struct supervisor *s);
 
 /* Start every autostart job. */
@@ -74,6 +77,7 @@ void supervisor_shutdown(struct supervisor *s);
 
 /* Hooks for job.c. */
 void supervisor_job_changed(struct supervisor *s, struct job *j, enum job_event ev);
+void supervisor_job_line(struct supervisor *s, struct job *j, const char *line);
 void supervisor_track_pid(struct supervisor *s, pid_t pid, struct job *j);
 void supervisor_untrack_pid(struct supervisor *s, pid_t pid);
 /* Run queue: returns true if j may start now (slot taken), else queues it. */

@@ -218,9 +218,11 @@ class TempDirCase(unittest.TestCase):
             self.addCleanup(shutil.rmtree, self.d, ignore_errors=True)
 
     def expand(self, text):
-        """Dedent a template and fill in {d} (test dir), {factor}, {sock}.
+        """Unindent a template and fill in {d} (test dir), {factor}, {sock}.
         Only these exact placeholders are replaced, so shell braces are safe."""
-        text = textwrap.dedent(text)
+        # every line flush left: inih reads an indented line as the continuation
+        # of the previous value, and templates get concatenated with mixed indents
+        text = "\n".join(l.strip() for l in text.splitlines()) + "\n"
         for k, v in (("{d}", self.d), ("{factor}", FACTOR),
                      ("{sock}", os.path.join(self.d, "supd.sock"))):
             text = text.replace(k, v)
@@ -323,7 +325,7 @@ class SupdCase(TempDirCase):
     def config_text(self, jobs, supd_extra=None):
         extra = self.SUPD_EXTRA if supd_extra is None else supd_extra
         head = f"[supd]\nsocket = {self.sock}\nstate_dir = {self.state_dir}\n"
-        return head + textwrap.dedent(extra) + "\n" + self.expand(jobs)
+        return head + self.expand(extra) + "\n" + self.expand(jobs)
 
     def write_config(self, jobs, supd_extra=None, path=None):
         text = self.config_text(jobs, supd_extra)

@@ -1,0 +1,199 @@
+/* The persistent run log (see history.h). */
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include "history.h"
+#include "log.h"
+#include "proto.h"
+#include "util.h"
+
+/* Read a whole file (bounded by the rotation size, with slack). */
+static int read_file(const char *path, struct buf *out) {
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char chunk[65536];
+
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return 0;
+		buf_append(out, chunk, (size_t) n);
+		if (out->len > 4 * (size_t) HISTORY_MAX_SIZE)
+			return -EFBIG;
+	}
+}
+
+/* Call fn for each complete, parseable line; count the bad ones. */
+static size_t for_each_record(const struct buf *b, void (*fn)(json_t *rec, void *ud), void *ud) {
+	size_t bad = 0;
+	const char *p = b->data, *end = b->data + b->len;
+
+	while (p && p < end) {
+		const char *nl = memchr(p, '\n', (size_t) (end - p));
+		if (!nl) {      /* torn last line */
+			bad++;
+			break;
+		}
+		if (nl > p) {
+			json_error_t err;
+			json_t *rec = json_loadb(p, (size_t) (nl - p), 0, &err);
+			if (json_is_object(rec))
+				fn(rec, ud);
+			else
+				bad++;
+			json_decref(rec);
+		}
+		p = nl + 1;
+	}
+	return bad;
+}
+
+static void note_max_run(json_t *rec, void *ud) {
+	uint64_t *max = ud;
+	json_int_t id = json_integer_value(json_object_get(rec, "run"));
+	if (id > 0 && (uint64_t) id > *max)
+		*max = (uint64_t) id;
+}
+
+int history_open(const char *state_dir, struct history **ret) {
+	struct history *h = xcalloc(1, sizeof(*h));
+	struct buf b = { 0 };
+	struct stat st;
+
+	h->path = xasprintf("%s/%s", state_dir, HISTORY_FILE);
+	h->rotated_path = xasprintf("%s.1", h->path);
+	h->max_size = HISTORY_MAX_SIZE;
+	h->fd = open(h->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0640);
+	if (h->fd < 0 || fstat(h->fd, &st) < 0) {
+		int r = log_error_errno(errno, "cannot open the run history %s", h->path);
+		history_close(h);
+		return r;
+	}
+	h->size = st.st_size;
+
+	/* run numbers continue from the highest one recorded */
+	for (int i = 0; i < 2; i++) {
+		const char *path = i == 0 ? h->rotated_path : h->path;
+		b.len = 0;
+		int r = read_file(path, &b);
+		if (r < 0) {
+			if (r != -ENOENT)
+				log_warnx("cannot read %s: %s", path, strerror(-r));
+			continue;
+		}
+		size_t bad = for_each_record(&b, note_max_run, &h->last_run_id);
+		if (bad)
+			log_warnx("%s: skipped %zu unreadable record%s (a torn write from a crash?)", path, bad,
+				  bad == 1 ? "" : "s");
+		/* never append to a torn line: end it so it stays one bad line */
+		if (i == 1 && b.len > 0 && b.data[b.len - 1] != '\n' && write_all(h->fd, "\n", 1) == 0)
+			h->size++;
+	}
+	buf_free(&b);
+	*ret = h;
+	return 0;
+}
+
+void history_close(struct history *h) {
+	if (!h)
+		return;
+	if (h->fd >= 0)
+		close(h->fd);
+	free(h->path);
+	free(h->rotated_path);
+	free(h);
+}
+
+static void rotate(struct history *h) {
+	if (rename(h->path, h->rotated_path) < 0) {
+		log_warn("cannot rotate %s", h->path);
+		return;
+	}
+	int fd = open(h->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0640);
+	if (fd < 0) {
+		log_warn("cannot reopen %s after rotation", h->path);
+		return;
+	}
+	close(h->fd);
+	h->fd = fd;
+	h->size = 0;
+}
+
+int history_append(struct history *h, json_t *record) {
+	size_t len;
+	_cleanup_free_ char *line = proto_dump_line(record, &len);
+
+	if (h->size + (off_t) len > h->max_size)
+		rotate(h);
+	/* O_APPEND + one write: a record lands whole or, on a crash, torn at the end */
+	if (write_all(h->fd, line, len) < 0) {
+		int err = errno;
+		if (!h->write_failed)
+			log_warnx("cannot record a run in %s: %s", h->path, strerror(err));
+		h->write_failed = true;
+		return -err;
+	}
+	if (h->write_failed)
+		log_info("recording runs in %s again", h->path);
+	h->write_failed = false;
+	h->size += (off_t) len;
+	json_int_t id = json_integer_value(json_object_get(record, "run"));
+	if (id > 0 && (uint64_t) id > h->last_run_id)
+		h->last_run_id = (uint64_t) id;
+	return 0;
+}
+
+bool history_name_matches(const char *name, const char *pattern) {
+	if (strcmp(name, pattern) == 0 || fnmatch(pattern, name, 0) == 0)
+		return true;
+	size_t n = strlen(pattern);
+	return strncmp(name, pattern, n) == 0 && name[n] == '@';
+}
+
+struct query {
+	const char *const *patterns;
+	size_t n_patterns;
+	json_t *out;
+};
+
+static void collect(json_t *rec, void *ud) {
+	struct query *q = ud;
+	const char *name = json_string_value(json_object_get(rec, "name"));
+	if (!name)
+		return;
+	bool match = q->n_patterns == 0;
+	for (size_t i = 0; !match && i < q->n_patterns; i++)
+		match = history_name_matches(name, q->patterns[i]);
+	if (match)
+		json_array_append(q->out, rec);
+}
+
+json_t *history_query(struct history *h, const char *const *patterns, size_t n_patterns, size_t limit,
+		      size_t *ret_skipped) {
+	struct query q = { .patterns = patterns, .n_patterns = n_patterns, .out = json_array() };
+	struct buf b = { 0 };
+	size_t skipped = 0;
+
+	for (int i = 0; i < 2; i++) {
+		b.len = 0;
+		if (read_file(i == 0 ? h->rotated_path : h->path, &b) == 0)
+			skipped += for_each_record(&b, collect, &q);
+	}
+	buf_free(&b);
+	if (limit > 0 && json_array_size(q.out) > limit) {
+		json_t *tail = json_array();
+		for (size_t i = json_array_size(q.out) - limit; i < json_array_size(q.out); i++)
+			json_array_append(tail, json_array_get(q.out, i));
+		json_decref(q.out);
+		q.out = tail;
+	}
+	if (ret_skipped)
+		*ret_skipped = skipped;
+	return q.out;
+}

@@ -1,0 +1,35 @@
+/* The persistent run log: every finished run is appended as one JSON line
+ * (SPEC §4) to STATE_DIR/runs.jsonl. One write() per record; a torn last
+ * line left by a crash is skipped and reported, never built upon. The file
+ * rotates to runs.jsonl.1 past a size, so history is bounded. */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define HISTORY_FILE "runs.jsonl"
+#define HISTORY_MAX_SIZE (16u << 20)
+
+struct history {
+	char *path, *rotated_path;
+	int fd;
+	off_t size;
+	off_t max_size;
+	bool write_failed;           /* reported once until a write works */
+	uint64_t last_run_id;        /* highest run number found or written */
+};
+
+/* Open (creating) STATE_DIR/runs.jsonl and find the last run number.
+ * Returns 0 or -errno (supd then runs without a history). */
+int history_open(const char *state_dir, struct history **ret);
+void history_close(struct history *h);
+/* Append one record (an object of SPEC §4). */
+int history_append(struct history *h, json_t *record);
+/* Records whose name matches any pattern (all if none), oldest first, the
+ * last `limit` of them (0 = all). Returns a JSON array. */
+json_t *history_query(struct history *h, const char *const *patterns, size_t n_patterns, size_t limit,
+		      size_t *ret_skipped);
+/* Does a job name match a pattern: name, glob, or template/pool base name. */
+bool history_name_matches(const char *name, const char *pattern);

@@ -1,0 +1,216 @@
+/* Captured job output (see joblog.h). */
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/epoll.h>
+#include <sys/stat.h>
+#include "job.h"
+#include "joblog.h"
+#include "log.h"
+#include "supervisor.h"
+
+static struct joblog *joblog_get(struct job *j) {
+	if (!j->log) {
+		j->log = xcalloc(1, sizeof(*j->log));
+		j->log->job = j;
+		j->log->pipe_fd = -1;
+		j->log->file_fd = -1;
+		j->log->cap = j->config->log_lines ? j->config->log_lines : 1000;
+		j->log->ring = xcalloc(j->log->cap, sizeof(char *));
+	}
+	return j->log;
+}
+
+char *joblog_file_path(const struct job *j) {
+	if (!j->sup->state_dir)
+		return NULL;
+	return xasprintf("%s/logs/%s.log", j->sup->state_dir, j->name);
+}
+
+static void file_open(struct joblog *l) {
+	_cleanup_free_ char *path = joblog_file_path(l->job);
+	struct stat st;
+
+	if (!path || l->file_failed)
+		return;
+	_cleanup_free_ char *dir = xasprintf("%s/logs", l->job->sup->state_dir);
+	if (mkdir(dir, 0750) < 0 && errno != EEXIST)
+		goto fail;
+	l->file_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0640);
+	if (l->file_fd < 0 || fstat(l->file_fd, &st) < 0)
+		goto fail;
+	l->file_size = st.st_size;
+	return;
+fail:
+	log_warn("%s: cannot write its log file %s, keeping output in memory only", l->job->name, path);
+	if (l->file_fd >= 0)
+		close(l->file_fd);
+	l->file_fd = -1;
+	l->file_failed = true;
+}
+
+static void file_rotate(struct joblog *l) {
+	_cleanup_free_ char *path = joblog_file_path(l->job);
+	_cleanup_free_ char *old = xasprintf("%s.1", path);
+
+	close(l->file_fd);
+	l->file_fd = -1;
+	if (rename(path, old) < 0)
+		log_warn("%s: cannot rotate %s", l->job->name, path);
+	file_open(l);
+}
+
+/* Append raw output to the log file. */
+static void file_write(struct joblog *l, const char *p, size_t n) {
+	if (l->file_fd < 0)
+		file_open(l);
+	if (l->file_fd < 0)
+		return;
+	if (write_all(l->file_fd, p, n) < 0) {
+		log_warn("%s: writing its log file", l->job->name);
+		close(l->file_fd);
+		l->file_fd = -1;
+		l->file_failed = true;
+		return;
+	}
+	l->file_size += (off_t) n;
+	if (l->file_size > (off_t) JOBLOG_FILE_MAX)
+		file_rotate(l);
+}
+
+static void ring_push(struct joblog *l, const char *line, size_t len) {
+	size_t slot = (l->head + l->n) % l->cap;
+	if (l->n == l->cap) {
+		slot = l->head;
+		l->head = (l->head + 1) % l->cap;
+		free(l->ring[slot]);
+	} else
+		l->n++;
+	l->ring[slot] = xstrndup(line, len);
+	supervisor_job_line(l->job->sup, l->job, l->ring[slot]);
+}
+
+/* Split a chunk of output into lines. */
+static void take_output(struct joblog *l, const char *p, size_t n) {
+	file_write(l, p, n);
+	while (n > 0) {
+		const char *nl = memchr(p, '\n', n);
+		size_t chunk = nl ? (size_t) (nl - p) : n;
+		size_t room = JOBLOG_MAX_LINE - l->partial.len;
+		if (chunk >= room) {        /* overlong: cut it here */
+			buf_append(&l->partial, p, room);
+			ring_push(l, l->partial.data, l->partial.len);
+			l->partial.len = 0;
+			p += room;
+			n -= room;
+			continue;
+		}
+		buf_append(&l->partial, p, chunk);
+		p += chunk;
+		n -= chunk;
+		if (!nl)
+			break;
+		ring_push(l, l->partial.data ? l->partial.data : "", l->partial.len);
+		l->partial.len = 0;
+		p++;
+		n--;
+	}
+}
+
+static void close_pipe(struct joblog *l) {
+	if (l->partial.len > 0) {
+		ring_push(l, l->partial.data, l->partial.len);
+		l->partial.len = 0;
+	}
+	l->io = sd_event_source_disable_unref(l->io);
+	if (l->pipe_fd >= 0)
+		close(l->pipe_fd);
+	l->pipe_fd = -1;
+}
+
+/* Read one bounded batch so a chatty job cannot starve the others. Returns
+ * false at EOF or error. */
+static bool read_batch(struct joblog *l, size_t max) {
+	char chunk[65536];
+	size_t total = 0;
+
+	while (total < max) {
+		ssize_t n = read(l->pipe_fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno == EAGAIN;
+		if (n == 0)
+			return false;
+		take_output(l, chunk, (size_t) n);
+		total += (size_t) n;
+	}
+	return true;
+}
+
+static int on_output(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+	struct joblog *l = userdata;
+	if (!read_batch(l, 256 * 1024))
+		close_pipe(l);
+	return 0;
+}
+
+int joblog_open_run(struct job *j, sd_event *e, int *ret_write_fd) {
+	struct joblog *l = joblog_get(j);
+	int p[2];
+
+	close_pipe(l);
+	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0)
+		return -errno;
+	/* the child's end must block like any ordinary stdout */
+	int fl = fcntl(p[1], F_GETFL);
+	if (fl < 0 || fcntl(p[1], F_SETFL, fl & ~O_NONBLOCK) < 0) {
+		int err = errno;
+		close(p[0]);
+		close(p[1]);
+		return -err;
+	}
+	int r = sd_event_add_io(e, &l->io, p[0], EPOLLIN, on_output, l);
+	if (r < 0) {
+		close(p[0]);
+		close(p[1]);
+		return r;
+	}
+	l->pipe_fd = p[0];
+	*ret_write_fd = p[1];
+	return 0;
+}
+
+void joblog_drain(struct job *j) {
+	struct joblog *l = j->log;
+	if (!l || l->pipe_fd < 0)
+		return;
+	(void) read_batch(l, SIZE_MAX);
+	close_pipe(l);
+}
+
+void joblog_free(struct joblog *l) {
+	if (!l)
+		return;
+	close_pipe(l);
+	for (size_t i = 0; i < l->n; i++)
+		free(l->ring[(l->head + i) % l->cap]);
+	free(l->ring);
+	buf_free(&l->partial);
+	if (l->file_fd >= 0)
+		close(l->file_fd);
+	free(l);
+}
+
+size_t joblog_tail(const struct joblog *l, size_t n, const char ***ret) {
+	if (!l || l->n == 0) {
+		*ret = NULL;
+		return 0;
+	}
+	if (n == 0 || n > l->n)
+		n = l->n;
+	const char **v = xcalloc(n, sizeof(char *));
+	for (size_t i = 0; i < n; i++)
+		v[i] = l->ring[(l->head + l->n - n + i) % l->cap];
+	*ret = v;
+	return n;
+}
