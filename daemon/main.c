@@ -302,13 +302,16 @@ int main(int argc, char **argv) {
 	bool have_group = false;
 	if (c->control_group) {
 		r = resolve_group(c->control_group, &control_gid);
-		if (r < 0) {
+		if (r < 0 && !check) {
 			fprintf(stderr, "%s: control_group %s: %s\n", config_path, c->control_group,
 				r == -ESRCH ? "no such group" : strerror(-r));
 			config_free(c);
 			return 1;
 		}
-		have_group = true;
+		if (r < 0)   /* valid as written; this machine lacks the group */
+			fprintf(stderr, "%s: warning: control_group %s does not exist here, supd will not start\n",
+				config_path, c->control_group);
+		have_group = r >= 0;
 	}
 	if (check) {
 		printf("%s: configuration OK (%zu jobs)\n", config_path, c->n_jobs);
