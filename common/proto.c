@@ -59,7 +59,7 @@ int line_reader_next(struct line_reader *r, char **line) {
 			continue;
 		}
 		if (!nl) {
-			if (r->len > r->max) {
+			if (r->len >= r->max) {   /* no room left for the newline */
 				r->skipping = true;
 				r->len = 0;
 				return -EMSGSIZE;

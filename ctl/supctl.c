@@ -342,7 +342,9 @@ static int ctl_call(struct ctl *c, const json_t *req, json_t **ret) {
 		return EXIT_USAGE;
 	}
 	r = write_all(c->fd, line, len);
-	if (r < 0) {
+	/* a refused peer is answered and disconnected before supd reads the
+	 * request: the answer may still be there to read */
+	if (r < 0 && r != -EPIPE && r != -ECONNRESET) {
 		ctl_warn("cannot send to %s: %s", c->socket_path, strerror(-r));
 		return EXIT_UNREACHABLE;
 	}

@@ -185,6 +185,8 @@ static void job_spawn(struct job *j) {
 	struct run *run = &j->run;
 	usec_t now = now_usec(CLOCK_MONOTONIC);
 
+	if (run->active)
+		fatalx("BUG: %s: spawning while run %" PRIu64 " is active", j->name, run->id);
 	run_clear(run);
 	run->id = supervisor_next_run_id(j->sup);
 	run->started_wall = now_usec(CLOCK_REALTIME);
@@ -393,8 +395,9 @@ static void job_run_finished(struct job *j) {
 	}
 	if (j->stop_by_user || j->sup->shutting_down || j->removed) {
 		job_set_state(j, JOB_STOPPED, USEC_INFINITY);
-		if (j->want == WANT_UP && !j->removed && !j->sup->shutting_down)
-			job_start(j);   /* started again while it was stopping */
+		/* started again while it was stopping (observers above may already have) */
+		if (j->state == JOB_STOPPED && j->want == WANT_UP && !j->removed && !j->sup->shutting_down)
+			job_start(j);
 		return;
 	}
 	usec_t now = now_usec(CLOCK_MONOTONIC);
