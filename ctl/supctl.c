@@ -95,6 +95,7 @@ struct ctl {
 	bool watch_stdout;         /* end a stream when stdout's reader is gone */
 	int fd;
 	struct line_reader reader;
+	bool progress_shown;       /* a progress line is on stderr */
 };
 
 static const struct ctl_option global_options[] = {
@@ -324,6 +325,26 @@ static int report_refusal(const json_t *resp) {
 	return EXIT_REFUSED;
 }
 
+/* One line on the terminal: "37/100 done, 2 failed". */
+static void show_progress(struct ctl *c, const json_t *p) {
+	json_int_t done = json_integer_value(json_object_get(p, "done"));
+	json_int_t total = json_integer_value(json_object_get(p, "total"));
+	json_int_t failed = json_integer_value(json_object_get(p, "failed"));
+
+	fprintf(stderr, "\r%" JSON_INTEGER_FORMAT "/%" JSON_INTEGER_FORMAT " done, %" JSON_INTEGER_FORMAT " failed\033[K",
+		done, total, failed);
+	fflush(stderr);
+	c->progress_shown = true;
+}
+
+static void clear_progress(struct ctl *c) {
+	if (!c->progress_shown)
+		return;
+	fputs("\r\033[K", stderr);
+	fflush(stderr);
+	c->progress_shown = false;
+}
+
 /* Sends one request and reads its response. Returns 0 with *ret set to a
  * successful response, or an exit status after printing why not. */
 static int ctl_call(struct ctl *c, const json_t *req, json_t **ret) {
@@ -348,9 +369,18 @@ static int ctl_call(struct ctl *c, const json_t *req, json_t **ret) {
 		ctl_warn("cannot send to %s: %s", c->socket_path, strerror(-r));
 		return EXIT_UNREACHABLE;
 	}
-	r = ctl_read(c, &resp);
-	if (r)
-		return r;
+	/* progress messages ({"progress":{...}}, wait on a terminal) come first */
+	for (;;) {
+		r = ctl_read(c, &resp);
+		if (r)
+			return r;
+		if (!resp || json_object_get(resp, "ok") || !json_object_get(resp, "progress"))
+			break;
+		show_progress(c, json_object_get(resp, "progress"));
+		json_decref(resp);
+		resp = NULL;
+	}
+	clear_progress(c);
 	if (!resp) {
 		ctl_warn("supd closed the connection without answering");
 		return EXIT_UNREACHABLE;
@@ -601,6 +631,8 @@ static int cmd_wait(struct ctl *c, const struct ctl_args *a) {
 
 	if ((r = request_set_jobs(req, a, 0)))
 		return r;
+	if (isatty(STDERR_FILENO))    /* scripts stay quiet */
+		request_set(req, "progress", json_true());
 	if (a->opt[OPT_TIMEOUT]) {
 		usec_t t;
 

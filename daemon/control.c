@@ -130,10 +130,29 @@ bool pending_job_settled(const struct job *j, enum pending_until until) {
 	return job_state_is_final(j->state) && !job_is_active(j);
 }
 
+/* For a wait with progress: "done/total, failed" whenever it changes. */
+static void pending_report_progress(struct client *c, struct pending *p) {
+	size_t done = 0, failed = 0;
+
+	for (size_t i = 0; i < p->n; i++)
+		if (pending_job_settled(p->jobs[i], p->until)) {
+			done++;
+			if (p->jobs[i] && (p->jobs[i]->state == JOB_FAILED || p->jobs[i]->state == JOB_FATAL))
+				failed++;
+		}
+	if (done == p->last_reported || done == p->n)
+		return;
+	p->last_reported = done;
+	client_send(c, json_pack("{s:{s:I, s:I, s:I}}", "progress", "done", (json_int_t) done,
+				 "total", (json_int_t) p->n, "failed", (json_int_t) failed));
+}
+
 /* Advance the cursor over settled jobs; finish the request when all are. */
 static void pending_check(struct client *c) {
 	struct pending *p = c->pending;
 
+	if (p->progress)
+		pending_report_progress(c, p);
 	while (p->done_upto < p->n && pending_job_settled(p->jobs[p->done_upto], p->until))
 		p->done_upto++;
 	if (p->done_upto < p->n)
@@ -170,6 +189,8 @@ void client_wait(struct client *c, struct job **jobs, size_t n, enum pending_unt
 	p->n = n;
 	p->complete = complete;
 	p->request = json_incref(request);
+	p->progress = json_is_true(json_object_get(request, "progress")) && n > 1;
+	p->last_reported = SIZE_MAX;
 	c->pending = p;
 	if (timeout != USEC_INFINITY) {
 		int r = sd_event_add_time_relative(c->ctl->event, &p->timer, CLOCK_MONOTONIC, timeout, 0,

@@ -32,6 +32,8 @@ struct pending {
 	/* Called once the jobs settle or the timer fires. */
 	void (*complete)(struct client *c, struct pending *p, bool timed_out);
 	json_t *request;
+	bool progress;              /* send {"progress":...} as jobs settle */
+	size_t last_reported;
 };
 
 struct control_limits {
