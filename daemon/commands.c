@@ -27,7 +27,8 @@ static int collect_jobs(struct client *c, json_t *req, bool create, bool all_if_
 			return -1;
 		}
 		v = xreallocarray(NULL, s->n_jobs ? s->n_jobs : 1, sizeof(*v));
-		memcpy(v, s->jobs, s->n_jobs * sizeof(*v));
+		if (s->n_jobs)
+			memcpy(v, s->jobs, s->n_jobs * sizeof(*v));
 		*ret = v;
 		*n_ret = s->n_jobs;
 		return 0;

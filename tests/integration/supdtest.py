@@ -15,10 +15,8 @@ Environment:
 Every wait is a poll with a deadline; no test depends on tight timing (CI is
 a 2-core machine running the daemon under AddressSanitizer).
 """
-import grp
 import json
 import os
-import pwd
 import re
 import shutil
 import signal
@@ -27,7 +25,6 @@ import stat
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
 import unittest
 from datetime import datetime, timezone

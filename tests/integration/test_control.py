@@ -7,12 +7,11 @@ import socket
 import stat
 import subprocess
 import sys
-import threading
 import time
 import unittest
 
 from supdtest import (SupdCase, Conn, IS_ROOT, NOBODY, SUPCTL, T_CMD, T_LONG, T_SHORT, alive,
-                      wait_for, _clean_env, _others_can_exec)
+                      _clean_env, _others_can_exec)
 
 
 class ProtocolAbuseTest(SupdCase):

@@ -5,7 +5,7 @@ import os
 import time
 import unittest
 
-from supdtest import (SupdCase, T_LONG, T_SHORT, alive, descendants, group_members, proc_stat,
+from supdtest import (SupdCase, T_SHORT, alive, descendants, group_members, proc_stat,
                       read_file, start_time, wait_for)
 
 

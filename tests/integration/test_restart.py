@@ -5,7 +5,7 @@ import signal
 import time
 import unittest
 
-from supdtest import SupdCase, T_LONG, alive, parse_time, wait_for
+from supdtest import SupdCase, T_LONG, alive, parse_time
 
 
 class AlwaysTest(SupdCase):

@@ -1,12 +1,11 @@
 """Shutdown (SIGTERM, SIGINT, supctl shutdown) and daemon start-up options."""
-import json
 import os
 import signal
 import socket
 import time
 import unittest
 
-from supdtest import (SupdCase, T_LONG, T_SHORT, alive, descendants, group_members, proc_stat,
+from supdtest import (SupdCase, T_LONG, T_SHORT, alive, group_members, proc_stat,
                       start_time, wait_for)
 
 

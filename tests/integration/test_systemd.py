@@ -181,6 +181,11 @@ class NotifyTest(SdCase):
         command = sleep 300
         instances = 20
         autostart = false
+
+        [job:stagger]
+        command = sh -c 'sleep $(( %i / 10 )).$(( %i %% 10 ))'
+        instances = 16
+        autostart = false
         """
 
     def test_notify_sequence(self):
@@ -207,6 +212,9 @@ class NotifyTest(SdCase):
         self.assertEqual(ready["pid"], pid, self.nmsg("READY=1 must come from supd's own pid"))
         self.assertIn("STATUS", ready["fields"], self.nmsg("READY=1 comes with a first STATUS="))
         self.assertTrue(ready["fields"]["STATUS"].strip(), self.nmsg("empty STATUS="))
+        # autostart jobs (svc, envdump) are launched before READY=1
+        self.assertRegex(ready["fields"]["STATUS"], r"\b[1-9][0-9]* running\b",
+                         self.nmsg("READY=1 sent before the autostart jobs were launched"))
         self.assertNotIn("\n", ready["fields"]["STATUS"])
         self.assertEqual(at_ready.get("connect"), "ok",
                          self.nmsg(f"control socket not accepting when READY=1 arrived: {at_ready}"))
@@ -226,8 +234,7 @@ class NotifyTest(SdCase):
         self.assertIsNotNone(i_status, self.nmsg("no STATUS= update saying 2 running after "
                                                  "`supctl start late`"))
 
-        # rate limiting: 20 jobs starting at once give fewer than 20 STATUS= updates,
-        # and the last update shows the final count
+        # 20 jobs starting at once: the last STATUS= shows the final count
         n = len(lst.snapshot())
         self.ctl("start", "burst", check=0)
         i_last = lst.wait(lambda m: re.search(r"\b22 running\b", m["fields"].get("STATUS", "")),
@@ -236,9 +243,25 @@ class NotifyTest(SdCase):
                                                "starting 20 more jobs"))
         time.sleep(0.6)                  # any trailing update
         burst = [m for m in lst.snapshot()[n:] if "STATUS" in m["fields"]]
-        self.assertLess(len(burst), 20, self.nmsg("STATUS= is not rate-limited"))
         self.assertRegex(burst[-1]["fields"]["STATUS"], r"\b22 running\b",
                          self.nmsg("the last STATUS= after a burst is stale"))
+
+        # rate limiting: 16 jobs exiting 100 ms apart change the counts 16 times in
+        # ~1.5 s; with updates at most every 200 ms supd sends about 8 of them
+        n = len(lst.snapshot())
+        self.ctl("start", "stagger", check=0)
+        self.assertTrue(wait_for(lambda: all(j["state"] == "exited" for j in
+                                             self.status_list("stagger")), T_LONG),
+                        self.nmsg("stagger jobs did not all exit"))
+        time.sleep(0.6)
+        upd = [m for m in lst.snapshot()[n:] if "STATUS" in m["fields"]]
+        self.assertTrue(upd, self.nmsg("no STATUS= while 16 jobs exit"))
+        span = upd[-1]["t"] - upd[0]["t"]
+        self.assertLessEqual(len(upd), span / 0.2 + 3,
+                             self.nmsg(f"{len(upd)} STATUS= updates in {span:.2f}s: "
+                                       "not rate-limited to one per 200ms"))
+        self.assertRegex(upd[-1]["fields"]["STATUS"], r"\b22 running\b",
+                         self.nmsg("the last STATUS= after the exits is stale"))
 
         # reload: RELOADING=1, then READY=1
         n = len(lst.snapshot())
