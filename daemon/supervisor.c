@@ -69,6 +69,7 @@ static void add_config_jobs(struct supervisor *s, struct job_config *jc, char **
 }
 
 static int on_sigchld(sd_event_source *es, const struct signalfd_siginfo *si, void *userdata);
+static int on_drain(sd_event_source *es, void *userdata);
 
 /* Free retired jobs whose processes are gone. Runs as a deferred event so
  * no caller up the stack still holds a pointer to a freed job. */
@@ -108,6 +109,10 @@ int supervisor_new(sd_event *e, struct supd_config *c, const char *state_dir, st
 		r = sd_event_add_defer(e, &s->sweeper, on_sweep, s);
 	if (r >= 0)
 		r = sd_event_source_set_enabled(s->sweeper, SD_EVENT_OFF);
+	if (r >= 0)
+		r = sd_event_add_defer(e, &s->drainer, on_drain, s);
+	if (r >= 0)
+		r = sd_event_source_set_enabled(s->drainer, SD_EVENT_OFF);
 	if (r < 0) {
 		supervisor_free(s);
 		return log_error_errno(r, "cannot watch SIGCHLD");
@@ -128,6 +133,7 @@ void supervisor_free(struct supervisor *s) {
 	free(s->jobs);
 	free(s->retired);
 	sd_event_source_disable_unref(s->sweeper);
+	sd_event_source_disable_unref(s->drainer);
 	hashmap_clear(&s->by_name);
 	hashmap_clear(&s->by_pid);
 	sd_event_source_disable_unref(s->sigchld);
@@ -351,12 +357,21 @@ static void drain_queue(struct supervisor *s) {
 	}
 }
 
+static int on_drain(sd_event_source *es, void *userdata) {
+	drain_queue(userdata);
+	return 0;
+}
+
+/* The next queued job starts from the event loop, once the job that freed
+ * the slot has announced its end: events never show more than max_parallel
+ * running. */
 void supervisor_release_slot(struct supervisor *s, struct job *j) {
 	if (!j->in_slot)
 		return;
 	j->in_slot = false;
 	s->running_batch--;
-	drain_queue(s);
+	if (s->queue_head)
+		(void) sd_event_source_set_enabled(s->drainer, SD_EVENT_ONESHOT);
 }
 
 /* --- reload --- */

@@ -47,6 +47,7 @@ struct supervisor {
 	struct job **retired;        /* removed by reload, still stopping */
 	size_t n_retired;
 	sd_event_source *sweeper;    /* frees retired jobs outside callbacks */
+	sd_event_source *drainer;    /* hands freed slots to queued jobs */
 
 	struct job_observer *observers;
 	bool shutting_down;
