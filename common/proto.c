@@ -97,18 +97,17 @@ char *proto_dump_line(const json_t *msg, size_t *len) {
 	return s;
 }
 
+json_t *proto_verror(const char *fmt, va_list ap) {
+	_cleanup_free_ char *msg = xvasprintf(fmt, ap);
+	return json_pack("{s:b, s:o}", "ok", false, "error", proto_string(msg));
+}
+
 json_t *proto_error(const char *fmt, ...) {
 	va_list ap;
-	char *msg = NULL;
 
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		abort();
+	json_t *o = proto_verror(fmt, ap);
 	va_end(ap);
-	json_t *o = json_pack("{s:b, s:s?}", "ok", false, "error", msg);
-	if (!o)  /* not UTF-8 */
-		o = json_pack("{s:b, s:s}", "ok", false, "error", "invalid error message");
-	free(msg);
 	return o;
 }
 

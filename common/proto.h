@@ -11,6 +11,7 @@
 #pragma once
 
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -40,6 +41,7 @@ int line_reader_next(struct line_reader *r, char **line);
 /* Serialise a JSON object as one compact line with '\n'. Caller frees. */
 char *proto_dump_line(const json_t *msg, size_t *len);
 json_t *proto_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+json_t *proto_verror(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 json_t *proto_ok(void);
 /* A JSON string from arbitrary bytes: invalid UTF-8 becomes U+FFFD. */
 json_t *proto_string(const char *s);

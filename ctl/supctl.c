@@ -597,8 +597,8 @@ static int cmd_signal(struct ctl *c, const struct ctl_args *a) {
 }
 
 /* Sends a run or wait request and turns its answer into the exit status.
- * The daemon answers only at the end; progress for several jobs could come
- * from a second connection subscribed to events while this one waits. */
+ * The daemon answers at the end (progress lines before it are shown by
+ * ctl_call when stderr is a terminal). */
 static int wait_for_jobs(struct ctl *c, const json_t *req) {
 	json_auto_t *resp = NULL;
 	json_t *jobs;

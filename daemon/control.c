@@ -102,14 +102,10 @@ void client_reply(struct client *c, json_t *msg) {
 
 void client_reply_error(struct client *c, const char *fmt, ...) {
 	va_list ap;
-	char *msg = NULL;
 
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		abort();
+	json_t *o = proto_verror(fmt, ap);
 	va_end(ap);
-	json_t *o = json_pack("{s:b, s:s}", "ok", false, "error", msg);
-	free(msg);
 	client_send(c, o);
 }
 

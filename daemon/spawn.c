@@ -52,14 +52,11 @@ struct spawn_ctx {
 static int fail(struct spawn_ctx *c, int err, int exit_status, const char *fmt, ...) _printf_(4, 5);
 static int fail(struct spawn_ctx *c, int err, int exit_status, const char *fmt, ...) {
 	va_list ap;
-	char *msg = NULL;
 
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		abort();
-	va_end(ap);
 	free(c->res->error);
-	c->res->error = msg;
+	c->res->error = xvasprintf(fmt, ap);
+	va_end(ap);
 	c->res->exit_status = exit_status;
 	return err > 0 ? -err : err;
 }
