@@ -18,7 +18,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#ifndef _GNU_SOURCE
 extern char **environ;
+#endif
 
 static long parse_count(const char *s, const char *what) {
 	char *end;
@@ -38,7 +40,8 @@ static double now(void) {
 }
 
 int main(int argc, char **argv) {
-	static char *default_cmd[] = { "/bin/true", NULL };
+	static char true_path[] = "/bin/true";
+	static char *default_cmd[] = { true_path, NULL };
 	long n = 2000, p = 2, started = 0, running = 0, failed = 0;
 	int verbose = 0, opt;
 

@@ -85,6 +85,20 @@ int line_reader_next(struct line_reader *r, char **line) {
 	}
 }
 
+char *proto_default_socket_path(void) {
+	const char *e;
+
+	if ((e = getenv("RUNTIME_DIRECTORY")) && *e) {
+		_cleanup_free_ char *first = xstrndup(e, strcspn(e, ":"));
+		return xasprintf("%s/supd.sock", first);
+	}
+	if (geteuid() == 0)
+		return xstrdup("/run/supd/supd.sock");
+	if ((e = getenv("XDG_RUNTIME_DIR")) && *e)
+		return xasprintf("%s/supd/supd.sock", e);
+	return xasprintf("/tmp/supd-%u/supd.sock", (unsigned) geteuid());
+}
+
 char *proto_dump_line(const json_t *msg, size_t *len) {
 	char *s = json_dumps(msg, JSON_COMPACT | JSON_ENSURE_ASCII);
 	if (!s)

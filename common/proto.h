@@ -38,6 +38,11 @@ ssize_t line_reader_fill(struct line_reader *r, int fd);
  * -EMSGSIZE once per oversized line (which is then skipped). */
 int line_reader_next(struct line_reader *r, char **line);
 
+/* supd's socket when neither the config nor -s names one (SPEC §1):
+ * $RUNTIME_DIRECTORY/supd.sock under systemd, /run/supd/supd.sock as root,
+ * else $XDG_RUNTIME_DIR/supd/supd.sock, else /tmp/supd-UID/supd.sock. */
+char *proto_default_socket_path(void);
+
 /* Serialise a JSON object as one compact line with '\n'. Caller frees. */
 char *proto_dump_line(const json_t *msg, size_t *len);
 json_t *proto_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -176,13 +176,7 @@ static char *socket_path(const char *option) {
 		return xstrdup(option);
 	if ((e = getenv("SUPD_SOCKET")) && *e)
 		return xstrdup(e);
-	if ((e = getenv("RUNTIME_DIRECTORY")) && *e)
-		return xasprintf("%s/supd.sock", e);
-	if (geteuid() == 0)
-		return xstrdup("/run/supd/supd.sock");
-	if ((e = getenv("XDG_RUNTIME_DIR")) && *e)
-		return xasprintf("%s/supd/supd.sock", e);
-	return NULL;
+	return proto_default_socket_path();
 }
 
 /* Waits for a connect() interrupted by a signal to complete. */
@@ -212,10 +206,6 @@ static int ctl_connect(struct ctl *c) {
 	if (c->fd >= 0)
 		return 0;
 	c->socket_path = socket_path(c->socket_option);
-	if (!c->socket_path) {
-		ctl_warn("cannot find supd's socket: XDG_RUNTIME_DIR is not set (use -s SOCKET or $SUPD_SOCKET)");
-		return EXIT_UNREACHABLE;
-	}
 	if (strlen(c->socket_path) >= sizeof sa.sun_path)
 		r = -ENAMETOOLONG;
 	else {
@@ -472,12 +462,8 @@ static bool job_in_state(const json_t *job, const char *state) {
 /* A job counts as succeeded if its last run exited successfully or the
  * user stopped it cleanly. */
 static bool job_succeeded(const json_t *job) {
-	json_t *st = json_object_get(job, "exit_status");
-
-	if (job_in_state(job, "exited"))
-		return true;
-	return job_in_state(job, "stopped") && (json_is_null(st) || !st ||
-						(json_is_integer(st) && json_integer_value(st) == 0));
+	/* a job stopped on purpose has not failed, whatever its stop_signal did */
+	return job_in_state(job, "exited") || job_in_state(job, "stopped");
 }
 
 /* What a shell would report for the job's last run. */

@@ -112,14 +112,15 @@ static void job_arm_timer(struct job *j, usec_t delay) {
 		fatalx("cannot arm the timer of %s: %s", j->name, strerror(-r));
 }
 
-/* The one place a job's state changes. A run that just ended is announced
- * ("exited", which also records it in the history) with its outcome state
- * set, before the state change that wakes up waiters. */
+/* The one place a job's state changes. A run that just began or ended is
+ * announced ("started"; "exited", which also records it in the history)
+ * with its new state already set, before the state change that wakes up
+ * waiters. */
 static void job_set_state(struct job *j, enum job_state new_state, usec_t timer_delay) {
 	enum job_state old = j->state;
 
 	job_arm_timer(j, timer_delay);
-	if (old == new_state && !j->run_unreported)
+	if (old == new_state && !j->run_unreported && !j->start_unreported)
 		return;
 	j->state = new_state;
 	j->state_since_wall = now_usec(CLOCK_REALTIME);
@@ -128,6 +129,10 @@ static void job_set_state(struct job *j, enum job_state new_state, usec_t timer_
 	log_debug("%s: %s -> %s", j->name, job_state_to_string(old), job_state_to_string(new_state));
 	j->sup->counts[old]--;
 	j->sup->counts[new_state]++;
+	if (j->start_unreported) {
+		j->start_unreported = false;
+		supervisor_job_changed(j->sup, j, JOB_EVENT_STARTED);
+	}
 	if (j->run_unreported) {
 		j->run_unreported = false;
 		supervisor_job_changed(j->sup, j, JOB_EVENT_EXITED);
@@ -230,7 +235,7 @@ static void job_spawn(struct job *j) {
 	}
 	spawn_result_free(&res);
 	log_job(LOG_INFO, j->name, run->id, -1, -1, "started run %" PRIu64 " (pid %d)", run->id, (int) j->pgid);
-	supervisor_job_changed(j->sup, j, JOB_EVENT_STARTED);
+	j->start_unreported = true;
 	job_set_state(j, JOB_RUNNING, j->config->timeout > 0 ? j->config->timeout : USEC_INFINITY);
 }
 

@@ -94,6 +94,7 @@ struct job {
 
 	sd_event_source *timer;      /* backoff, timeout or stop_timeout */
 	struct joblog *log;          /* captured output, NULL until needed */
+	bool start_unreported;       /* a run began; "started" not yet emitted */
 	bool run_unreported;         /* the run ended; "exited" not yet emitted */
 
 	struct job *queue_next;      /* run queue (supervisor) */

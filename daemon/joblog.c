@@ -14,8 +14,7 @@ static struct joblog *joblog_get(struct job *j) {
 		j->log->job = j;
 		j->log->pipe_fd = -1;
 		j->log->file_fd = -1;
-		j->log->cap = j->config->log_lines ? j->config->log_lines : 1000;
-		j->log->ring = xcalloc(j->log->cap, sizeof(char *));
+		j->log->max = j->config->log_lines ? j->config->log_lines : 1000;
 	}
 	return j->log;
 }
@@ -77,7 +76,23 @@ static void file_write(struct joblog *l, const char *p, size_t n) {
 		file_rotate(l);
 }
 
+/* Grow the ring while it is not full: a job that prints little costs little. */
+static void ring_grow(struct joblog *l) {
+	size_t cap = l->cap ? l->cap * 2 : 16;
+	if (cap > l->max)
+		cap = l->max;
+	char **ring = xcalloc(cap, sizeof(char *));
+	for (size_t i = 0; i < l->n; i++)
+		ring[i] = l->ring[(l->head + i) % l->cap];
+	free(l->ring);
+	l->ring = ring;
+	l->cap = cap;
+	l->head = 0;
+}
+
 static void ring_push(struct joblog *l, const char *line, size_t len) {
+	if (l->n == l->cap && l->cap < l->max)
+		ring_grow(l);
 	size_t slot = (l->head + l->n) % l->cap;
 	if (l->n == l->cap) {
 		slot = l->head;
@@ -96,7 +111,7 @@ static void take_output(struct joblog *l, const char *p, size_t n) {
 		const char *nl = memchr(p, '\n', n);
 		size_t chunk = nl ? (size_t) (nl - p) : n;
 		size_t room = JOBLOG_MAX_LINE - l->partial.len;
-		if (chunk >= room) {        /* overlong: cut it here */
+		if (chunk > room) {         /* overlong: cut it here */
 			buf_append(&l->partial, p, room);
 			ring_push(l, l->partial.data, l->partial.len);
 			l->partial.len = 0;
@@ -125,6 +140,11 @@ static void close_pipe(struct joblog *l) {
 	if (l->pipe_fd >= 0)
 		close(l->pipe_fd);
 	l->pipe_fd = -1;
+	/* a finished job holds no fd: thousands of instances must not run
+	 * supd out of descriptors */
+	if (l->file_fd >= 0)
+		close(l->file_fd);
+	l->file_fd = -1;
 }
 
 /* Read one bounded batch so a chatty job cannot starve the others. Returns

@@ -16,8 +16,8 @@ struct job;
 
 struct joblog {
 	struct job *job;
-	char **ring;            /* last `cap` lines */
-	size_t cap, head, n;
+	char **ring;            /* last `max` lines; grows to max as lines come */
+	size_t cap, max, head, n;
 	struct buf partial;     /* a line not yet ended by '\n' */
 	int pipe_fd;            /* read end for the current run, or -1 */
 	sd_event_source *io;

@@ -57,20 +57,7 @@ static char *default_config_path(void) {
 }
 
 static char *default_socket_path(const struct supd_config *c) {
-	const char *e;
-	if (c->socket)
-		return xstrdup(c->socket);
-	e = getenv("RUNTIME_DIRECTORY");
-	if (e && *e) {
-		_cleanup_free_ char *first = xstrndup(e, strcspn(e, ":"));
-		return xasprintf("%s/supd.sock", first);
-	}
-	if (geteuid() == 0)
-		return xstrdup("/run/supd/supd.sock");
-	e = getenv("XDG_RUNTIME_DIR");
-	if (e && *e)
-		return xasprintf("%s/supd/supd.sock", e);
-	return xasprintf("/tmp/supd-%u/supd.sock", (unsigned) geteuid());
+	return c->socket ? xstrdup(c->socket) : proto_default_socket_path();
 }
 
 /* mkdir -p for the directory that will hold path. */

@@ -2,16 +2,19 @@
  *
  * Everything that can fail in an explainable way (substitution, user
  * lookup, environment file, opening redirections) happens in supd before
- * fork. What can only fail in the child (chdir, setuid, exec) is reported
- * back through a close-on-exec pipe: EOF means exec succeeded, otherwise
- * the child writes which step failed and its errno, and exits 127. */
+ * the child starts. What can only fail in the child (chdir, setuid, exec)
+ * is reported back in a shared mapping: supd is suspended until the child
+ * has exec'd or written which step failed and its errno, and exited 127. */
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sched.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include "log.h"
 #include "sd.h"
@@ -284,50 +287,64 @@ static int open_stdio(struct spawn_ctx *c) {
 	return open_output(c, "stderr", &jc->stderr_spec, STDERR_FILENO, &c->fd_err);
 }
 
-static void child_fail(int errfd, int step) {
-	struct child_error ce = { .step = step, .err = errno };
-	/* nothing to do if this fails: the parent then sees exit 127 */
-	(void) !write(errfd, &ce, sizeof(ce));
+/* What the child tells the parent: which step failed and its errno. It
+ * lives in a shared mapping, so it works whether or not the child shares
+ * supd's memory. */
+struct child_args {
+	struct spawn_ctx *c;
+	size_t stage;
+	pid_t pgid;
+	int in, out;
+	struct child_error *err;
+};
+
+static _noreturn_ void child_fail(struct child_args *a, int step) {
+	a->err->step = step;
+	a->err->err = errno;
 	_exit(127);
 }
 
-/* In the child: become part of the group, wire stdio, drop privileges, exec. */
-static _noreturn_ void child_exec(struct spawn_ctx *c, size_t stage, pid_t pgid, int in, int out, int errfd) {
-	sigset_t all;
+/* In the child: become part of the group, wire stdio, drop privileges, exec.
+ * The child may share supd's memory (CLONE_VM): it only makes system calls
+ * and never allocates; privileges are dropped with raw syscalls, not
+ * glibc's wrappers that would try to coordinate supd's threads. */
+static int child_main(void *arg) {
+	struct child_args *a = arg;
+	struct spawn_ctx *c = a->c;
 	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	sigset_t none;
 
 	for (int s = 1; s < NSIG; s++)
 		(void) sigaction(s, &dfl, NULL);
-	sigemptyset(&all);
-	(void) sigprocmask(SIG_SETMASK, &all, NULL);
-	(void) setpgid(0, pgid);
+	sigemptyset(&none);
+	(void) sigprocmask(SIG_SETMASK, &none, NULL);
+	(void) setpgid(0, a->pgid);
 
 	/* Move sources out of 0..2 first so dup2 below cannot clobber them. */
-	int src[3] = { in, out, c->fd_err };
+	int src[3] = { a->in, a->out, c->fd_err };
 	for (int i = 0; i < 3; i++)
 		if (src[i] >= 0 && src[i] <= 2 && src[i] != i) {
 			src[i] = fcntl(src[i], F_DUPFD_CLOEXEC, 3);
 			if (src[i] < 0)
-				child_fail(errfd, STEP_DUP);
+				child_fail(a, STEP_DUP);
 		}
 	for (int i = 0; i < 3; i++)
 		if (src[i] != i && dup2(src[i], i) < 0)
-			child_fail(errfd, STEP_DUP);
+			child_fail(a, STEP_DUP);
 	if (c->directory && chdir(c->directory) < 0)
-		child_fail(errfd, STEP_CHDIR);
+		child_fail(a, STEP_CHDIR);
 	if (c->jc->nice != 0 && setpriority(PRIO_PROCESS, 0, c->jc->nice) < 0)
-		child_fail(errfd, STEP_NICE);
+		child_fail(a, STEP_NICE);
 	if (c->as_user) {
-		if (setgroups((size_t) c->n_groups, c->groups) < 0)
-			child_fail(errfd, STEP_GROUPS);
-		if (setresgid(c->gid, c->gid, c->gid) < 0)
-			child_fail(errfd, STEP_SETGID);
-		if (setresuid(c->uid, c->uid, c->uid) < 0)
-			child_fail(errfd, STEP_SETUID);
+		if (syscall(SYS_setgroups, (size_t) c->n_groups, c->groups) < 0)
+			child_fail(a, STEP_GROUPS);
+		if (syscall(SYS_setresgid, c->gid, c->gid, c->gid) < 0)
+			child_fail(a, STEP_SETGID);
+		if (syscall(SYS_setresuid, c->uid, c->uid, c->uid) < 0)
+			child_fail(a, STEP_SETUID);
 	}
-	execvpe(c->argvs[stage][0], c->argvs[stage], c->envp);
-	child_fail(errfd, STEP_EXEC);
-	_exit(127);
+	execvpe(c->argvs[a->stage][0], c->argvs[a->stage], c->envp);
+	child_fail(a, STEP_EXEC);
 }
 
 static void describe_child_error(struct spawn_ctx *c, size_t stage, const struct child_error *ce) {
@@ -362,34 +379,63 @@ static void undo_stages(struct spawn_ctx *c, size_t started) {
 		reap_blocking(c->res->pids[i]);
 }
 
-/* Fork one stage and wait until it has exec'd or reported why it could not. */
-static int start_stage(struct spawn_ctx *c, size_t i, int in, int out) {
-	int errpipe[2];
-	struct child_error ce;
-	ssize_t n;
+/* The child's stack and the shared error report, set up once. */
+#define CHILD_STACK_SIZE (256 * 1024)
+static char *child_stack;
+static struct child_error *child_report;
 
-	if (pipe2(errpipe, O_CLOEXEC) < 0)
-		return fail(c, errno, 126, "pipe: %s", strerror(errno));
-	pid_t pid = fork();
-	if (pid < 0) {
+static int child_area_init(void) {
+	if (child_stack)
+		return 0;
+	void *stack = mmap(NULL, CHILD_STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (stack == MAP_FAILED)
+		return -errno;
+	void *report = mmap(NULL, sizeof(struct child_error), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (report == MAP_FAILED) {
 		int e = errno;
-		close(errpipe[0]);
-		close(errpipe[1]);
-		return fail(c, e, 126, "fork: %s", strerror(e));
+		munmap(stack, CHILD_STACK_SIZE);
+		return -e;
 	}
-	if (pid == 0) {
-		close(errpipe[0]);
-		child_exec(c, i, i == 0 ? 0 : c->res->pgid, in, out, errpipe[1]);
-	}
-	close(errpipe[1]);
+	child_stack = stack;
+	child_report = report;
+	return 0;
+}
+
+/* The child shares supd's memory like posix_spawn does, so starting a job
+ * costs no page-table copy however large supd is. Sanitizer runtimes do
+ * not expect that, so their builds copy the memory instead (still waiting
+ * for the exec, as with vfork). */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define CHILD_CLONE_FLAGS (CLONE_VFORK | SIGCHLD)
+#else
+#define CHILD_CLONE_FLAGS (CLONE_VM | CLONE_VFORK | SIGCHLD)
+#endif
+
+/* Start one stage; returns once it has exec'd or reported why it could not. */
+static int start_stage(struct spawn_ctx *c, size_t i, int in, int out) {
+	struct child_args a = {
+		.c = c, .stage = i, .pgid = i == 0 ? 0 : c->res->pgid, .in = in, .out = out,
+	};
+	sigset_t all, old;
+	int r = child_area_init();
+
+	if (r < 0)
+		return fail(c, r, 126, "cannot set up process creation: %s", strerror(-r));
+	*child_report = (struct child_error) { .step = -1 };
+	a.err = child_report;
+	/* no signal handler may run on the child's stack */
+	sigfillset(&all);
+	(void) sigprocmask(SIG_SETMASK, &all, &old);
+	pid_t pid = clone(child_main, child_stack + CHILD_STACK_SIZE, CHILD_CLONE_FLAGS, &a);
+	int e = errno;
+	(void) sigprocmask(SIG_SETMASK, &old, NULL);
+	if (pid < 0)
+		return fail(c, e, 126, "cannot start a process: %s", strerror(e));
 	if (i == 0)
 		c->res->pgid = pid;
 	c->res->pids[i] = pid;
-	do
-		n = read(errpipe[0], &ce, sizeof(ce));
-	while (n < 0 && errno == EINTR);
-	close(errpipe[0]);
-	if (n == (ssize_t) sizeof(ce)) {
+	if (child_report->step >= 0) {
+		struct child_error ce = *child_report;
 		reap_blocking(pid);
 		describe_child_error(c, i, &ce);
 		return -ce.err;

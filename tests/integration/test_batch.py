@@ -17,7 +17,7 @@ import threading
 import time
 import unittest
 
-from supdtest import (SupdCase, JOB_FIELDS, SCALE, SRCDIR, SUPCTL, T_CMD, T_LONG, T_SHORT,
+from supdtest import (SupdCase, SCALE, SRCDIR, SUPCTL, T_CMD, T_LONG, T_SHORT,
                       alive, descendants, parse_time, read_file, wait_for, _clean_env)
 
 ENCRYPT_DIR = os.path.join(SRCDIR, "conf", "examples", "encrypt-dir")

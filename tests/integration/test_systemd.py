@@ -12,7 +12,6 @@ import shutil
 import signal
 import socket
 import struct
-import subprocess
 import threading
 import time
 import unittest
@@ -311,15 +310,14 @@ class NotifyTest(SdCase):
         self.start_wrapped('WATCHDOG_PID=$$ exec "$SUPD_REAL" "$@"',
                            env={"NOTIFY_SOCKET": self.notify_path, "WATCHDOG_USEC": "200000"})
         pid = self.supd_pid()
-        first = lst.wait(is_watchdog)
-        self.assertIsNotNone(first, self.nmsg("no WATCHDOG=1 with WATCHDOG_USEC=200000"))
-        time.sleep(1.5)
+        # sd-event pings every 1/2..3/4 of WATCHDOG_USEC (100-150 ms here): wait for a
+        # few of them (a generous deadline: CI may be slow, a single ping is not enough)
+        pinged = wait_for(lambda: sum(1 for m in lst.snapshot() if is_watchdog(m)) >= 5,
+                          T_SHORT, 0.05)
+        self.assertTrue(pinged, self.nmsg("WATCHDOG=1 does not arrive repeatedly with "
+                                          "WATCHDOG_USEC=200000"))
         pings = [m for m in lst.snapshot() if is_watchdog(m)]
         self.assertTrue(all(m["pid"] == pid for m in pings), self.nmsg("pings from another pid"))
-        # sd-event pings every 1/4..1/2 of WATCHDOG_USEC: ~6-12 in 1.5 s; ask for a few
-        self.assertGreaterEqual(len(pings), 4, self.nmsg("WATCHDOG=1 does not repeat"))
-        gaps = [b["t"] - a["t"] for a, b in zip(pings, pings[1:])]
-        self.assertLess(max(gaps), 0.2 * 3, self.nmsg(f"watchdog gaps {gaps}"))
         self.check_job_env()
 
     def test_watchdog_for_another_pid_is_ignored(self):
