@@ -93,7 +93,7 @@ char *proto_default_socket_path(void) {
 		return xasprintf("%s/supd.sock", first);
 	}
 	if (geteuid() == 0)
-		return xstrdup("/run/supd/supd.sock");
+		return xstrdup(SYSTEM_SOCKET);
 	if ((e = getenv("XDG_RUNTIME_DIR")) && *e)
 		return xasprintf("%s/supd/supd.sock", e);
 	return xasprintf("/tmp/supd-%u/supd.sock", (unsigned) geteuid());

@@ -42,6 +42,7 @@ int line_reader_next(struct line_reader *r, char **line);
  * $RUNTIME_DIRECTORY/supd.sock under systemd, /run/supd/supd.sock as root,
  * else $XDG_RUNTIME_DIR/supd/supd.sock, else /tmp/supd-UID/supd.sock. */
 char *proto_default_socket_path(void);
+#define SYSTEM_SOCKET "/run/supd/supd.sock"
 
 /* Serialise a JSON object as one compact line with '\n'. Caller frees. */
 char *proto_dump_line(const json_t *msg, size_t *len);

@@ -176,7 +176,13 @@ static char *socket_path(const char *option) {
 		return xstrdup(option);
 	if ((e = getenv("SUPD_SOCKET")) && *e)
 		return xstrdup(e);
-	return proto_default_socket_path();
+	char *p = proto_default_socket_path();
+	/* a member of control_group talks to the system supd without -s */
+	if (geteuid() != 0 && access(p, F_OK) < 0 && access(SYSTEM_SOCKET, F_OK) == 0) {
+		free(p);
+		p = xstrdup(SYSTEM_SOCKET);
+	}
+	return p;
 }
 
 /* Waits for a connect() interrupted by a signal to complete. */
@@ -218,7 +224,8 @@ static int ctl_connect(struct ctl *c) {
 	}
 	if (r < 0) {
 		ctl_warn("cannot connect to %s: %s", c->socket_path, strerror(-r));
-		return EXIT_UNREACHABLE;
+		/* the socket's mode refused us before supd could: still a refusal */
+		return r == -EACCES || r == -EPERM ? EXIT_REFUSED : EXIT_UNREACHABLE;
 	}
 	c->fd = TAKE_FD(fd);
 	line_reader_init(&c->reader, RESPONSE_MAX);
