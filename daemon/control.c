@@ -1,6 +1,7 @@
 /* The control socket (see control.h). */
 #include <fcntl.h>
 #include <grp.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -97,7 +98,12 @@ static void client_send(struct client *c, json_t *msg) {
 }
 
 void client_reply(struct client *c, json_t *msg) {
+	/* a big reply (status of 10,000 jobs) leaves a high-water mark of
+	 * small freed objects: hand it back to the system */
+	bool big = json_is_array(json_object_get(msg, "jobs")) && json_array_size(json_object_get(msg, "jobs")) > 1000;
 	client_send(c, msg);
+	if (big)
+		(void) malloc_trim(0);
 }
 
 void client_reply_error(struct client *c, const char *fmt, ...) {

@@ -1,7 +1,6 @@
 /* The job object and its state machine (the table is in job.h). */
 #include <inttypes.h>
 #include <signal.h>
-#include <sys/time.h>
 #include <sys/wait.h>
 #include "job.h"
 #include "joblog.h"
@@ -463,11 +462,10 @@ void job_stage_exited(struct job *j, size_t idx, int status, const struct rusage
 	else if (WIFSIGNALED(status))
 		st->signal = WTERMSIG(status);
 	if (ru) {
-		struct rusage *u = &j->run.usage;
-		timeradd(&u->ru_utime, &ru->ru_utime, &u->ru_utime);
-		timeradd(&u->ru_stime, &ru->ru_stime, &u->ru_stime);
-		if (ru->ru_maxrss > u->ru_maxrss)
-			u->ru_maxrss = ru->ru_maxrss;
+		j->run.cpu_user += (usec_t) ru->ru_utime.tv_sec * USEC_PER_SEC + (usec_t) ru->ru_utime.tv_usec;
+		j->run.cpu_sys += (usec_t) ru->ru_stime.tv_sec * USEC_PER_SEC + (usec_t) ru->ru_stime.tv_usec;
+		if (ru->ru_maxrss > j->run.max_rss_kb)
+			j->run.max_rss_kb = ru->ru_maxrss;
 	}
 	j->run.n_alive--;
 	job_maybe_finish(j);

@@ -62,7 +62,8 @@ struct run {
 	int exit_status;             /* as a shell would report it, -1 if none */
 	bool timed_out;
 	bool success;
-	struct rusage usage;         /* summed over the stages */
+	usec_t cpu_user, cpu_sys;    /* summed over the stages */
+	long max_rss_kb;             /* the largest stage */
 	struct stage *stages;
 	size_t n_stages, n_alive;
 	char *error;                 /* spawn failure reason */

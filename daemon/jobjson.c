@@ -23,10 +23,6 @@ static json_t *int_or_null(bool present, json_int_t v) {
 	return present ? json_integer(v) : json_null();
 }
 
-static double tv_seconds(const struct timeval *tv) {
-	return (double) tv->tv_sec + (double) tv->tv_usec / 1e6;
-}
-
 static json_t *stages_to_json(const struct run *run) {
 	json_t *a = json_array();
 	for (size_t i = 0; i < run->n_stages; i++) {
@@ -64,9 +60,9 @@ json_t *job_to_json(const struct job *j) {
 		"timed_out", run->timed_out,
 		"exit_status", int_or_null(ended && run->exit_status >= 0, run->exit_status),
 		"restarts", (json_int_t) j->restarts,
-		"cpu_user_s", ended ? json_real(tv_seconds(&run->usage.ru_utime)) : json_null(),
-		"cpu_sys_s", ended ? json_real(tv_seconds(&run->usage.ru_stime)) : json_null(),
-		"max_rss_kb", ended ? json_integer(run->usage.ru_maxrss) : json_null(),
+		"cpu_user_s", ended ? json_real((double) run->cpu_user / 1e6) : json_null(),
+		"cpu_sys_s", ended ? json_real((double) run->cpu_sys / 1e6) : json_null(),
+		"max_rss_kb", ended ? json_integer(run->max_rss_kb) : json_null(),
 		"stages", stages_to_json(run),
 		"error", run->error ? proto_string(run->error) : json_null());
 }
