@@ -195,7 +195,7 @@ void client_wait(struct client *c, struct job **jobs, size_t n, enum pending_unt
 	p->last_reported = SIZE_MAX;
 	c->pending = p;
 	if (timeout != USEC_INFINITY) {
-		int r = sd_event_add_time_relative(c->ctl->event, &p->timer, CLOCK_MONOTONIC, timeout, 0,
+		int r = sd_event_add_time_relative(c->ctl->event, &p->timer, CLOCK_MONOTONIC, timeout, 1,
 						   on_pending_timeout, c);
 		if (r < 0)
 			log_warnx("control: cannot arm a wait timeout: %s", strerror(-r));

@@ -32,9 +32,12 @@ static int read_file(const char *path, struct buf *out) {
 /* Call fn for each complete, parseable line; count the bad ones. */
 static size_t for_each_record(const struct buf *b, void (*fn)(json_t *rec, void *ud), void *ud) {
 	size_t bad = 0;
+
+	if (!b->data)      /* empty file: no NULL + 0 (UB) */
+		return 0;
 	const char *p = b->data, *end = b->data + b->len;
 
-	while (p && p < end) {
+	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t) (end - p));
 		if (!nl) {      /* torn last line */
 			bad++;

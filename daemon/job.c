@@ -99,7 +99,9 @@ static void job_arm_timer(struct job *j, usec_t delay) {
 	}
 	usec_t when = now_usec(CLOCK_MONOTONIC) + delay;
 	if (!j->timer) {
-		r = sd_event_add_time(j->sup->event, &j->timer, CLOCK_MONOTONIC, when, 0, on_timer, j);
+		/* accuracy 1us: 0 would mean sd-event's default of 250ms, and a
+		 * timeout or stop_timeout must fire when it says */
+		r = sd_event_add_time(j->sup->event, &j->timer, CLOCK_MONOTONIC, when, 1, on_timer, j);
 		if (r < 0)
 			fatalx("cannot add a timer for %s: %s", j->name, strerror(-r));
 		return;
