@@ -533,6 +533,20 @@ static int cmd_status(struct ctl *c, const struct ctl_args *a) {
 	return 0;
 }
 
+/* Sends a request whose answer carries "jobs" and prints them with --json.
+ * Returns 0 with *resp (to free) and *jobs (inside it) set, or an exit status. */
+static int call_for_jobs(struct ctl *c, const json_t *req, json_t **resp, json_t **jobs) {
+	int r = ctl_call(c, req, resp);
+
+	if (r)
+		return r;
+	if (!(*jobs = response_array(*resp, "jobs")))
+		return EXIT_UNREACHABLE;
+	if (c->json)
+		print_json(*jobs);
+	return 0;
+}
+
 /* Sends a request that acts on jobs and prints the jobs it returns. With
  * check_fatal, a job that ended fatal fails the command. */
 static int control_jobs(struct ctl *c, const json_t *req, bool check_fatal) {
@@ -541,12 +555,8 @@ static int control_jobs(struct ctl *c, const json_t *req, bool check_fatal) {
 	size_t i;
 	int r;
 
-	if ((r = ctl_call(c, req, &resp)))
+	if ((r = call_for_jobs(c, req, &resp, &jobs)))
 		return r;
-	if (!(jobs = response_array(resp, "jobs")))
-		return EXIT_UNREACHABLE;
-	if (c->json)
-		print_json(jobs);
 	if (!check_fatal)
 		return 0;
 	json_array_foreach(jobs, i, job)
@@ -597,12 +607,8 @@ static int wait_for_jobs(struct ctl *c, const json_t *req) {
 	json_t *jobs;
 	int r;
 
-	if ((r = ctl_call(c, req, &resp)))
+	if ((r = call_for_jobs(c, req, &resp, &jobs)))
 		return r;
-	if (!(jobs = response_array(resp, "jobs")))
-		return EXIT_UNREACHABLE;
-	if (c->json)
-		print_json(jobs);
 	if (json_is_true(json_object_get(resp, "timed_out"))) {
 		json_t *unfinished = json_object_get(resp, "unfinished"), *name;
 		struct buf b = { 0 };
