@@ -99,6 +99,20 @@ char *proto_default_socket_path(void) {
 	return xasprintf("/tmp/supd-%u/supd.sock", (unsigned) geteuid());
 }
 
+static int append_chunk(const char *p, size_t n, void *data) {
+	buf_append(data, p, n);
+	return 0;
+}
+
+void proto_dump_append(const json_t *msg, struct buf *b) {
+	size_t before = b->len;
+	if (json_dump_callback(msg, append_chunk, b, JSON_COMPACT | JSON_ENSURE_ASCII) < 0) {
+		b->len = before;
+		buf_appendf(b, "{\"ok\":false,\"error\":\"internal error: cannot encode reply\"}");
+	}
+	buf_append(b, "\n", 1);
+}
+
 char *proto_dump_line(const json_t *msg, size_t *len) {
 	char *s = json_dumps(msg, JSON_COMPACT | JSON_ENSURE_ASCII);
 	if (!s)

@@ -14,6 +14,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include "util.h"
 
 #define PROTO_VERSION 1
 #define PROTO_MAX_REQUEST (64 * 1024)      /* bytes, newline included */
@@ -46,6 +47,8 @@ char *proto_default_socket_path(void);
 
 /* Serialise a JSON object as one compact line with '\n'. Caller frees. */
 char *proto_dump_line(const json_t *msg, size_t *len);
+/* The same line appended to b without an intermediate copy. */
+void proto_dump_append(const json_t *msg, struct buf *b);
 json_t *proto_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 json_t *proto_verror(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 json_t *proto_ok(void);

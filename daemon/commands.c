@@ -114,23 +114,27 @@ static void cmd_stop(struct client *c, json_t *req) {
 	client_wait(c, v, n, UNTIL_STOPPED, USEC_INFINITY, req, reply_settled);
 }
 
-static void restart_when_stopped(struct client *c, struct pending *p, bool timed_out) {
-	for (size_t i = 0; i < p->n; i++)
-		if (p->jobs[i] && job_want_up(p->jobs[i]) == -ESHUTDOWN) {
-			client_reply_error(c, "supd is shutting down");
-			return;
-		}
-	reply_jobs(c, p->jobs, p->n);
-}
-
+/* A running job is stopped with want kept up, so it starts again by itself
+ * once stopped, even if this client goes away; others start now. The reply
+ * comes when none is stopping any more. */
 static void cmd_restart(struct client *c, json_t *req) {
 	struct job **v;
 	size_t n;
 	if (collect_jobs(c, req, false, false, &v, &n) < 0)
 		return;
-	for (size_t i = 0; i < n; i++)
+	if (client_supervisor(c)->shutting_down) {
+		client_reply_error(c, "supd is shutting down");
+		free(v);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
 		job_want_down(v[i]);
-	client_wait(c, v, n, UNTIL_STOPPED, USEC_INFINITY, req, restart_when_stopped);
+		if (job_is_active(v[i]))
+			v[i]->want = WANT_UP;
+		else
+			(void) job_want_up(v[i]);
+	}
+	client_wait(c, v, n, UNTIL_RESTARTED, USEC_INFINITY, req, reply_settled);
 }
 
 static void cmd_signal(struct client *c, json_t *req) {

@@ -25,6 +25,7 @@ struct client {
 	struct job *follow;
 	bool eof;                  /* peer sent everything it will send */
 	bool closing;              /* free once the output is flushed */
+	bool kick;                 /* re-check its wait / run its next request, from the loop */
 	struct pending *pending;
 	struct client *prev, *next;
 };
@@ -34,6 +35,7 @@ struct control {
 	struct supervisor *sup;
 	int listen_fd;
 	sd_event_source *accept_io;
+	sd_event_source *accept_retry;   /* out of fds: try again shortly */
 	gid_t control_gid;
 	bool have_group;
 	struct control_hooks hooks;
@@ -69,14 +71,17 @@ static int client_flush(struct client *c) {
 
 /* Queue one message; a client that lets too much pile up is dropped. */
 static void client_send(struct client *c, json_t *msg) {
-	size_t len;
-	_cleanup_free_ char *line = proto_dump_line(msg, &len);
+	size_t len, before = c->out.len;
 	size_t cap = c->subscribed ? c->ctl->limits.max_subscriber_output : c->ctl->limits.max_output;
 
-	json_decref(msg);
-	if (c->closing)
+	if (c->closing) {
+		json_decref(msg);
 		return;
-	if (c->out.len + len > cap) {
+	}
+	proto_dump_append(msg, &c->out);    /* straight into the output buffer */
+	json_decref(msg);
+	if (c->out.len > cap) {
+		c->out.len = before;
 		log_warnx("control: client pid %d is not reading, dropping it", (int) c->pid);
 		json_t *bye = proto_error(c->subscribed ? "too slow: dropped after %zu bytes of unread events"
 					  : "too slow: dropped after %zu bytes of unread replies", c->out.len);
@@ -89,7 +94,6 @@ static void client_send(struct client *c, json_t *msg) {
 		client_update_events(c);
 		return;
 	}
-	buf_append(&c->out, line, len);
 	if (client_flush(c) < 0) {
 		c->out.len = 0;
 		c->closing = true;
@@ -98,9 +102,10 @@ static void client_send(struct client *c, json_t *msg) {
 }
 
 void client_reply(struct client *c, json_t *msg) {
-	/* a big reply (status of 10,000 jobs) leaves a high-water mark of
-	 * small freed objects: hand it back to the system */
-	bool big = json_is_array(json_object_get(msg, "jobs")) && json_array_size(json_object_get(msg, "jobs")) > 1000;
+	/* a big reply (status of 10,000 jobs, a long history) leaves a
+	 * high-water mark of small freed objects: hand it back to the system */
+	json_t *list = json_object_get(msg, "jobs") ? json_object_get(msg, "jobs") : json_object_get(msg, "runs");
+	bool big = json_is_array(list) && json_array_size(list) > 1000;
 	client_send(c, msg);
 	if (big)
 		(void) malloc_trim(0);
@@ -129,6 +134,8 @@ bool pending_job_settled(const struct job *j, enum pending_until until) {
 		return true;
 	if (until == UNTIL_STOPPED)
 		return !job_is_active(j) && j->state != JOB_QUEUED && j->state != JOB_BACKOFF;
+	if (until == UNTIL_RESTARTED)
+		return j->state != JOB_STOPPING;
 	return job_state_is_final(j->state) && !job_is_active(j);
 }
 
@@ -149,7 +156,15 @@ static void pending_report_progress(struct client *c, struct pending *p) {
 				 "total", (json_int_t) p->n, "failed", (json_int_t) failed));
 }
 
-/* Advance the cursor over settled jobs; finish the request when all are. */
+/* Have the client looked at again from the event loop (kick). Observers
+ * call this instead of running requests: a request (a reload) must never
+ * run while a job is in the middle of changing state. */
+static void client_kick(struct client *c) {
+	c->kick = true;
+	(void) sd_event_source_set_enabled(c->ctl->sweeper, SD_EVENT_ONESHOT);
+}
+
+/* Advance the cursor over settled jobs; answer the request when all are. */
 static void pending_check(struct client *c) {
 	struct pending *p = c->pending;
 
@@ -168,7 +183,7 @@ static void pending_check(struct client *c) {
 	c->pending = NULL;
 	p->complete(c, p, false);
 	pending_free(p);
-	client_process(c);     /* requests that queued up behind this one */
+	client_kick(c);        /* requests that queued up behind this one */
 }
 
 static int on_pending_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -267,8 +282,10 @@ static void on_job_removed(struct job *j, void *userdata) {
 		}
 		if (c->pending)
 			for (size_t i = 0; i < c->pending->n; i++)
-				if (c->pending->jobs[i] == j)
+				if (c->pending->jobs[i] == j) {
 					c->pending->jobs[i] = NULL;
+					client_kick(c);   /* that may have been the last one */
+				}
 	}
 }
 
@@ -317,11 +334,23 @@ static int on_sweep(sd_event_source *s, void *userdata) {
 	struct control *ctl = userdata;
 	struct client *c, *next;
 
+	for (c = ctl->clients; c; c = c->next)
+		if (c->kick && !c->closing) {
+			c->kick = false;
+			if (c->pending)
+				pending_check(c);
+			if (!c->pending)
+				client_process(c);
+		}
 	for (c = ctl->clients; c; c = next) {
 		next = c->next;
 		if (c->closing && c->out.len == 0)
 			client_free(c);
 	}
+	/* a kick during the pass above needs another one */
+	for (c = ctl->clients; c; c = c->next)
+		if (c->kick)
+			(void) sd_event_source_set_enabled(ctl->sweeper, SD_EVENT_ONESHOT);
 	return 0;
 }
 
@@ -360,6 +389,7 @@ static void client_free(struct client *c) {
 	pending_free(c->pending);
 	sd_event_source_disable_unref(c->io);
 	close(c->fd);
+	(void) sd_event_source_set_enabled(ctl->accept_io, SD_EVENT_ON);   /* an fd is free again */
 	line_reader_free(&c->in);
 	buf_free(&c->out);
 	free(c);
@@ -397,6 +427,12 @@ static void refuse(int fd, const char *why) {
 	close(fd);
 }
 
+static int on_accept_retry(sd_event_source *s, uint64_t usec, void *userdata) {
+	struct control *ctl = userdata;
+	(void) sd_event_source_set_enabled(ctl->accept_io, SD_EVENT_ON);
+	return 0;
+}
+
 static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
 	struct control *ctl = userdata;
 	struct ucred cred;
@@ -404,7 +440,17 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
 
 	int cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (cfd < 0) {
-		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+		if (errno == EMFILE || errno == ENFILE) {
+			/* the socket stays readable: stop accepting until a client
+			 * leaves, or the loop would spin */
+			log_warn("control: cannot accept a client, pausing accepts for 100ms");
+			(void) sd_event_source_set_enabled(ctl->accept_io, SD_EVENT_OFF);
+			int r = sd_event_source_set_time_relative(ctl->accept_retry, 100 * USEC_PER_MSEC);
+			if (r >= 0)
+				r = sd_event_source_set_enabled(ctl->accept_retry, SD_EVENT_ONESHOT);
+			if (r < 0)   /* cannot wait: accept again at once rather than never */
+				(void) sd_event_source_set_enabled(ctl->accept_io, SD_EVENT_ON);
+		} else if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
 			log_warn("control: accept");
 		return 0;
 	}
@@ -503,6 +549,12 @@ int control_new(sd_event *e, struct supervisor *sup, int listen_fd, gid_t contro
 	if (fl >= 0)
 		(void) fcntl(listen_fd, F_SETFL, fl | O_NONBLOCK);
 	r = sd_event_add_io(e, &ctl->accept_io, listen_fd, EPOLLIN, on_accept, ctl);
+	/* made now: when it is needed, there may be no fd left for a timerfd */
+	if (r >= 0)
+		r = sd_event_add_time_relative(e, &ctl->accept_retry, CLOCK_MONOTONIC, USEC_PER_SEC, 1,
+					       on_accept_retry, ctl);
+	if (r >= 0)
+		r = sd_event_source_set_enabled(ctl->accept_retry, SD_EVENT_OFF);
 	if (r >= 0)
 		r = sd_event_add_defer(e, &ctl->sweeper, on_sweep, ctl);
 	if (r >= 0)
@@ -528,6 +580,7 @@ void control_free(struct control *ctl) {
 		client_free(ctl->clients);
 	supervisor_remove_observer(ctl->sup, &ctl->observer);
 	sd_event_source_disable_unref(ctl->accept_io);
+	sd_event_source_disable_unref(ctl->accept_retry);
 	sd_event_source_disable_unref(ctl->sweeper);
 	sd_event_unref(ctl->event);
 	free(ctl);

@@ -22,7 +22,11 @@ struct control_hooks {
 };
 
 /* A request waiting for jobs to settle. */
-enum pending_until { UNTIL_FINAL, UNTIL_STOPPED };
+enum pending_until {
+	UNTIL_FINAL,      /* wait, run: stopped, exited, failed or fatal */
+	UNTIL_STOPPED,    /* stop: no process left */
+	UNTIL_RESTARTED,  /* restart: no longer stopping */
+};
 
 struct pending {
 	enum pending_until until;

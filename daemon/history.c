@@ -1,6 +1,7 @@
 /* The persistent run log (see history.h). */
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include "history.h"
@@ -139,6 +140,10 @@ int history_append(struct history *h, json_t *record) {
 		int err = errno;
 		if (!h->write_failed)
 			log_warnx("cannot record a run in %s: %s", h->path, strerror(err));
+		/* drop a partly written record (disk full), or the next record
+		 * would be glued to it and both lost */
+		if (ftruncate(h->fd, h->size) < 0 && !h->write_failed)
+			log_warn("cannot truncate %s after a failed write", h->path);
 		h->write_failed = true;
 		return -err;
 	}
@@ -162,8 +167,21 @@ bool history_name_matches(const char *name, const char *pattern) {
 struct query {
 	const char *const *patterns;
 	size_t n_patterns;
+	size_t limit;      /* 0 = all */
 	json_t *out;
 };
+
+/* Keep the newest limit records of out. */
+static void keep_last(json_t **out, size_t limit) {
+	size_t n = json_array_size(*out);
+	if (limit == 0 || n <= limit)
+		return;
+	json_t *tail = json_array();
+	for (size_t i = n - limit; i < n; i++)
+		json_array_append(tail, json_array_get(*out, i));
+	json_decref(*out);
+	*out = tail;
+}
 
 static void collect(json_t *rec, void *ud) {
 	struct query *q = ud;
@@ -173,29 +191,33 @@ static void collect(json_t *rec, void *ud) {
 	bool match = q->n_patterns == 0;
 	for (size_t i = 0; !match && i < q->n_patterns; i++)
 		match = history_name_matches(name, q->patterns[i]);
-	if (match)
-		json_array_append(q->out, rec);
+	if (!match)
+		return;
+	json_array_append(q->out, rec);
+	/* with a limit, never hold more than twice that many records */
+	if (q->limit > 0 && json_array_size(q->out) >= 2 * q->limit)
+		keep_last(&q->out, q->limit);
 }
 
 json_t *history_query(struct history *h, const char *const *patterns, size_t n_patterns, size_t limit,
 		      size_t *ret_skipped) {
-	struct query q = { .patterns = patterns, .n_patterns = n_patterns, .out = json_array() };
+	struct query q = { .patterns = patterns, .n_patterns = n_patterns, .limit = limit, .out = json_array() };
 	struct buf b = { 0 };
-	size_t skipped = 0;
+	size_t skipped = 0, read_max = 0;
 
 	for (int i = 0; i < 2; i++) {
 		b.len = 0;
 		if (read_file(i == 0 ? h->rotated_path : h->path, &b) == 0)
 			skipped += for_each_record(&b, collect, &q);
+		if (b.len > read_max)
+			read_max = b.len;
 	}
 	buf_free(&b);
-	if (limit > 0 && json_array_size(q.out) > limit) {
-		json_t *tail = json_array();
-		for (size_t i = json_array_size(q.out) - limit; i < json_array_size(q.out); i++)
-			json_array_append(tail, json_array_get(q.out, i));
-		json_decref(q.out);
-		q.out = tail;
-	}
+	keep_last(&q.out, limit);
+	/* reading megabytes of history leaves a high-water mark of freed
+	 * memory: hand it back to the system */
+	if (read_max > (1u << 20))
+		(void) malloc_trim(0);
 	if (ret_skipped)
 		*ret_skipped = skipped;
 	return q.out;

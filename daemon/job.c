@@ -78,8 +78,11 @@ void job_free(struct job *j) {
 
 void job_set_config(struct job *j, struct job_config *jc) {
 	struct job_config *old = j->config;
+	bool same = job_config_equal(old, jc);
 	j->config = job_config_ref(jc);
 	job_config_unref(old);
+	if (same)
+		return;
 	/* start_limit may have changed: forget the start history */
 	free(j->start_times);
 	j->start_times = NULL;
@@ -117,7 +120,7 @@ static void job_arm_timer(struct job *j, usec_t delay) {
  * announced ("started"; "exited", which also records it in the history)
  * with its new state already set, before the state change that wakes up
  * waiters. */
-static void job_set_state(struct job *j, enum job_state new_state, usec_t timer_delay) {
+static void job_transition(struct job *j, enum job_state new_state, usec_t timer_delay, bool announce) {
 	enum job_state old = j->state;
 
 	job_arm_timer(j, timer_delay);
@@ -138,7 +141,12 @@ static void job_set_state(struct job *j, enum job_state new_state, usec_t timer_
 		j->run_unreported = false;
 		supervisor_job_changed(j->sup, j, JOB_EVENT_EXITED);
 	}
-	supervisor_job_changed(j->sup, j, JOB_EVENT_STATE);
+	if (announce)
+		supervisor_job_changed(j->sup, j, JOB_EVENT_STATE);
+}
+
+static void job_set_state(struct job *j, enum job_state new_state, usec_t timer_delay) {
+	job_transition(j, new_state, timer_delay, true);
 }
 
 static void signal_group(struct job *j, int sig) {
@@ -322,10 +330,13 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 		log_job(LOG_WARNING, j->name, j->run.id, -1, -1, "still running after stop_timeout, sending KILL");
 		j->kill_sent = true;
 		signal_group(j, SIGKILL);
+		/* members the kernel has not let go of (zombies of a parent that
+		 * left the group) must not keep the stop pending forever */
+		job_recheck_group(j);
 		break;
 	case JOB_BACKOFF:
 		j->restarts++;
-		job_spawn(j);
+		job_start(j);   /* a reload may have made it a batch job: take a slot */
 		break;
 	default:
 		break;
@@ -400,10 +411,15 @@ static void job_run_finished(struct job *j) {
 		job_config_unref(jc);
 	}
 	if (j->stop_by_user || j->sup->shutting_down || j->removed) {
-		job_set_state(j, JOB_STOPPED, USEC_INFINITY);
-		/* started again while it was stopping (observers above may already have) */
-		if (j->state == JOB_STOPPED && j->want == WANT_UP && !j->removed && !j->sup->shutting_down)
+		if (j->want == WANT_UP && !j->removed && !j->sup->shutting_down) {
+			/* started again while it was stopping (restart, reload): the
+			 * ended run is recorded as stopped, then the next one begins;
+			 * waiters are not told of a "stopped" in between */
+			job_transition(j, JOB_STOPPED, USEC_INFINITY, false);
 			job_start(j);
+			return;
+		}
+		job_set_state(j, JOB_STOPPED, USEC_INFINITY);
 		return;
 	}
 	usec_t now = now_usec(CLOCK_MONOTONIC);

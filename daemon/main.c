@@ -13,6 +13,7 @@
 #include "log.h"
 #include "proto.h"
 #include "sd.h"
+#include "spawn.h"
 #include "supervisor.h"
 
 struct daemon {
@@ -195,6 +196,20 @@ static void ensure_std_fds(void) {
 		}
 }
 
+/* Thousands of jobs with captured output and clients need more than the
+ * usual 1024 fds; jobs get the original limit back (spawn.c). */
+static void raise_fd_limit(void) {
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	spawn_set_child_nofile(&rl);
+	if (rl.rlim_cur < rl.rlim_max) {
+		struct rlimit raised = { .rlim_cur = rl.rlim_max, .rlim_max = rl.rlim_max };
+		if (setrlimit(RLIMIT_NOFILE, &raised) < 0)
+			log_warn("cannot raise the fd limit to %llu", (unsigned long long) rl.rlim_max);
+	}
+}
+
 static int resolve_group(const char *name, gid_t *gid) {
 	errno = 0;
 	struct group *gr = getgrnam(name);
@@ -307,6 +322,7 @@ int main(int argc, char **argv) {
 	}
 
 	ensure_std_fds();
+	raise_fd_limit();
 	sigset_t mask;
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);

@@ -287,6 +287,14 @@ static int open_stdio(struct spawn_ctx *c) {
 	return open_output(c, "stderr", &jc->stderr_spec, STDERR_FILENO, &c->fd_err);
 }
 
+static struct rlimit child_nofile;
+static bool child_nofile_set;
+
+void spawn_set_child_nofile(const struct rlimit *rl) {
+	child_nofile = *rl;
+	child_nofile_set = true;
+}
+
 /* What the child tells the parent: which step failed and its errno. It
  * lives in a shared mapping, so it works whether or not the child shares
  * supd's memory. */
@@ -335,6 +343,8 @@ static int child_main(void *arg) {
 		child_fail(a, STEP_CHDIR);
 	if (c->jc->nice != 0 && setpriority(PRIO_PROCESS, 0, c->jc->nice) < 0)
 		child_fail(a, STEP_NICE);
+	if (child_nofile_set)
+		(void) setrlimit(RLIMIT_NOFILE, &child_nofile);
 	if (c->as_user) {
 		if (syscall(SYS_setgroups, (size_t) c->n_groups, c->groups) < 0)
 			child_fail(a, STEP_GROUPS);
@@ -456,6 +466,8 @@ static int start_pipeline(struct spawn_ctx *c) {
 		if (i + 1 < c->n_stages) {
 			if (pipe2(p, O_CLOEXEC) < 0) {
 				r = fail(c, errno, 126, "pipe: %s", strerror(errno));
+				if (prev_read != c->fd_in)
+					close(prev_read);
 				undo_stages(c, i);
 				break;
 			}

@@ -6,6 +6,7 @@
  * its reason and leaves no process behind. */
 #pragma once
 
+#include <sys/resource.h>
 #include <sys/types.h>
 #include "config.h"
 
@@ -23,3 +24,5 @@ struct spawn_result {
 int spawn_run(const struct job_config *jc, const char *name, const char *instance, int capture_fd,
 	      struct spawn_result *result);
 void spawn_result_free(struct spawn_result *r);
+/* supd raises its own fd limit; children get back the one it started with. */
+void spawn_set_child_nofile(const struct rlimit *rl);

@@ -386,18 +386,16 @@ void reload_result_free(struct reload_result *r) {
 	memset(r, 0, sizeof(*r));
 }
 
+/* Take a job out of the configuration. It is stopped and freed by the
+ * sweeper once its processes are gone, never here: whoever called us may
+ * still hold it. */
 static void retire_job(struct supervisor *s, struct job *j) {
 	table_remove(s, j);
 	j->removed = true;
-	if (j->in_queue)
-		supervisor_dequeue(s, j);
-	if (job_is_active(j)) {
-		s->retired = xreallocarray(s->retired, s->n_retired + 1, sizeof(*s->retired));
-		s->retired[s->n_retired++] = j;
-		job_want_down(j);     /* swept once its run ends */
-		return;
-	}
-	destroy_job(s, j);
+	s->retired = xreallocarray(s->retired, s->n_retired + 1, sizeof(*s->retired));
+	s->retired[s->n_retired++] = j;
+	job_want_down(j);     /* queued or backoff: stopped now; running: stopping */
+	(void) sd_event_source_set_enabled(s->sweeper, SD_EVENT_ONESHOT);
 }
 
 /* Give a kept job its new config; a running job restarts to apply it. */
@@ -413,8 +411,9 @@ static void update_job(struct supervisor *s, struct job *j, struct job_config *j
 	}
 	job_config_unref(j->pending_config);
 	j->pending_config = job_config_ref(jc);
+	enum job_want want = j->want;
 	job_want_down(j);
-	j->want = WANT_UP;    /* start again with the new config once stopped */
+	j->want = want;       /* if it was up, start again with the new config once stopped */
 }
 
 /* The config a job belongs to in c, or NULL if it is gone. */
@@ -450,9 +449,10 @@ void supervisor_reload(struct supervisor *s, struct supd_config *c, struct reloa
 		update_job(s, j, jc, &res->changed);
 		i++;
 	}
-	/* new jobs */
+	/* new jobs, under the new max_parallel */
 	struct supd_config *old = s->config;
 	s->config = c;
+	s->max_parallel = config_max_parallel(c);
 	for (size_t i = 0; i < c->n_jobs; i++) {
 		struct job_config *jc = c->jobs[i];
 		if (jc->is_template)
@@ -469,7 +469,6 @@ void supervisor_reload(struct supervisor *s, struct supd_config *c, struct reloa
 		}
 	}
 	config_free(old);
-	s->max_parallel = config_max_parallel(c);
 	drain_queue(s);
 }
 
