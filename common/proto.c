@@ -178,3 +178,39 @@ json_t *proto_string(const char *s) {
 	buf_free(&b);
 	return j ? j : json_string("");
 }
+
+void proto_append_string(struct buf *b, const char *s) {
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *) s;
+
+	buf_append(b, "\"", 1);
+	while (*p) {
+		const unsigned char *run = p;
+		/* copy plain bytes in one go */
+		while (*p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+			p++;
+		if (p > run)
+			buf_append(b, run, (size_t) (p - run));
+		if (!*p)
+			break;
+		if (*p == '"' || *p == '\\') {
+			char esc[2] = { '\\', (char) *p };
+			buf_append(b, esc, 2);
+			p++;
+		} else if (*p < 0x20) {
+			char esc[6] = { '\\', 'u', '0', '0', hex[*p >> 4], hex[*p & 15] };
+			buf_append(b, esc, 6);
+			p++;
+		} else {
+			size_t n = utf8_seq_len(p);
+			if (n == 0) {
+				buf_append(b, "\\ufffd", 6);
+				p++;
+			} else {
+				buf_append(b, p, n);
+				p += n;
+			}
+		}
+	}
+	buf_append(b, "\"", 1);
+}

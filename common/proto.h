@@ -54,3 +54,5 @@ json_t *proto_verror(const char *fmt, va_list ap) __attribute__((format(printf, 
 json_t *proto_ok(void);
 /* A JSON string from arbitrary bytes: invalid UTF-8 becomes U+FFFD. */
 json_t *proto_string(const char *s);
+/* The same string as quoted JSON text appended to b. */
+void proto_append_string(struct buf *b, const char *s);

@@ -52,16 +52,26 @@ static int collect_jobs(struct client *c, json_t *req, bool create, bool all_if_
 	return 0;
 }
 
-static json_t *jobs_array(struct job *const *v, size_t n) {
-	json_t *a = json_array();
+/* ,"jobs":[...]} closing a reply begun by the caller. */
+static void append_jobs(struct buf *b, struct job *const *v, size_t n) {
+	bool first = true;
+
+	buf_appendf(b, ",\"jobs\":[");
 	for (size_t i = 0; i < n; i++)
-		if (v[i])
-			json_array_append_new(a, job_to_json(v[i]));
-	return a;
+		if (v[i]) {
+			if (!first)
+				buf_append(b, ",", 1);
+			job_json_append(b, v[i], NULL);
+			first = false;
+		}
+	buf_appendf(b, "]}");
 }
 
 static void reply_jobs(struct client *c, struct job *const *v, size_t n) {
-	client_reply(c, json_pack("{s:b, s:o}", "ok", true, "jobs", jobs_array(v, n)));
+	struct buf b = { 0 };
+	buf_appendf(&b, "{\"ok\":true");
+	append_jobs(&b, v, n);
+	client_reply_text(c, &b);
 }
 
 static void cmd_status(struct client *c, json_t *req) {
@@ -163,12 +173,20 @@ static void cmd_signal(struct client *c, json_t *req) {
 }
 
 static void reply_waited(struct client *c, struct pending *p, bool timed_out) {
-	json_t *unfinished = json_array();
+	struct buf b = { 0 };
+	bool first = true;
+
+	buf_appendf(&b, "{\"ok\":true,\"timed_out\":%s,\"unfinished\":[", timed_out ? "true" : "false");
 	for (size_t i = 0; i < p->n; i++)
-		if (p->jobs[i] && !pending_job_settled(p->jobs[i], p->until))
-			json_array_append_new(unfinished, json_string(p->jobs[i]->name));
-	client_reply(c, json_pack("{s:b, s:b, s:o, s:o}", "ok", true, "timed_out", timed_out,
-				  "unfinished", unfinished, "jobs", jobs_array(p->jobs, p->n)));
+		if (p->jobs[i] && !pending_job_settled(p->jobs[i], p->until)) {
+			if (!first)
+				buf_append(&b, ",", 1);
+			proto_append_string(&b, p->jobs[i]->name);
+			first = false;
+		}
+	buf_append(&b, "]", 1);
+	append_jobs(&b, p->jobs, p->n);
+	client_reply_text(c, &b);
 }
 
 /* "timeout": seconds as a number, or a duration string. */

@@ -69,17 +69,12 @@ static int client_flush(struct client *c) {
 	return 0;
 }
 
-/* Queue one message; a client that lets too much pile up is dropped. */
-static void client_send(struct client *c, json_t *msg) {
-	size_t len, before = c->out.len;
+/* A message was appended to c->out from `before` on: send what can be
+ * sent; a client that lets too much pile up is dropped. */
+static void client_queued(struct client *c, size_t before) {
+	size_t len;
 	size_t cap = c->subscribed ? c->ctl->limits.max_subscriber_output : c->ctl->limits.max_output;
 
-	if (c->closing) {
-		json_decref(msg);
-		return;
-	}
-	proto_dump_append(msg, &c->out);    /* straight into the output buffer */
-	json_decref(msg);
 	if (c->out.len > cap) {
 		c->out.len = before;
 		log_warnx("control: client pid %d is not reading, dropping it", (int) c->pid);
@@ -99,6 +94,37 @@ static void client_send(struct client *c, json_t *msg) {
 		c->closing = true;
 	}
 	client_update_events(c);
+}
+
+static void client_send(struct client *c, json_t *msg) {
+	size_t before = c->out.len;
+
+	if (c->closing) {
+		json_decref(msg);
+		return;
+	}
+	proto_dump_append(msg, &c->out);    /* straight into the output buffer */
+	json_decref(msg);
+	client_queued(c, before);
+}
+
+/* Queue one line of JSON text (with its newline). */
+static void client_send_text(struct client *c, const char *p, size_t n) {
+	size_t before = c->out.len;
+
+	if (c->closing)
+		return;
+	buf_append(&c->out, p, n);
+	client_queued(c, before);
+}
+
+void client_reply_text(struct client *c, struct buf *b) {
+	buf_append(b, "\n", 1);
+	client_send_text(c, b->data, b->len);
+	bool big = b->len > (1u << 20);
+	buf_free(b);
+	if (big)   /* see client_reply */
+		(void) malloc_trim(0);
 }
 
 void client_reply(struct client *c, json_t *msg) {
@@ -250,18 +276,20 @@ static const char *event_name(enum job_event ev) {
 
 static void on_job_changed(struct job *j, enum job_event ev, void *userdata) {
 	struct control *ctl = userdata;
-	json_t *event = NULL;
+	struct buf event = { 0 };
 	struct client *c, *next;
 
 	for (c = ctl->clients; c; c = next) {
 		next = c->next;
 		if (c->subscribed && !c->follow && !c->closing) {
-			if (!event)
-				event = job_event_to_json(j, event_name(ev));
-			client_send(c, json_incref(event));
+			if (!event.len) {
+				job_json_append(&event, j, event_name(ev));
+				buf_append(&event, "\n", 1);
+			}
+			client_send_text(c, event.data, event.len);
 		}
 	}
-	json_decref(event);
+	buf_free(&event);
 	if (ev != JOB_EVENT_STATE)
 		return;
 	for (c = ctl->clients; c; c = next) {

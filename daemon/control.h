@@ -57,6 +57,8 @@ int control_bind(const char *path, mode_t mode, gid_t group, bool have_group, in
 struct supervisor *client_supervisor(struct client *c);
 const struct control_hooks *client_hooks(struct client *c);
 void client_reply(struct client *c, json_t *msg);        /* steals msg */
+/* A reply already serialised (one JSON object, no newline); frees b. */
+void client_reply_text(struct client *c, struct buf *b);
 void client_reply_error(struct client *c, const char *fmt, ...) _printf_(2, 3);
 /* Park the client until jobs settle; takes ownership of jobs. */
 void client_wait(struct client *c, struct job **jobs, size_t n, enum pending_until until,

@@ -129,10 +129,7 @@ static void rotate(struct history *h) {
 	h->size = 0;
 }
 
-int history_append(struct history *h, json_t *record) {
-	size_t len;
-	_cleanup_free_ char *line = proto_dump_line(record, &len);
-
+int history_append(struct history *h, const char *line, size_t len, uint64_t run_id) {
 	if (h->size + (off_t) len > h->max_size)
 		rotate(h);
 	/* O_APPEND + one write: a record lands whole or, on a crash, torn at the end */
@@ -151,9 +148,8 @@ int history_append(struct history *h, json_t *record) {
 		log_info("recording runs in %s again", h->path);
 	h->write_failed = false;
 	h->size += (off_t) len;
-	json_int_t id = json_integer_value(json_object_get(record, "run"));
-	if (id > 0 && (uint64_t) id > h->last_run_id)
-		h->last_run_id = (uint64_t) id;
+	if (run_id > h->last_run_id)
+		h->last_run_id = run_id;
 	return 0;
 }
 

@@ -25,8 +25,9 @@ struct history {
  * Returns 0 or -errno (supd then runs without a history). */
 int history_open(const char *state_dir, struct history **ret);
 void history_close(struct history *h);
-/* Append one record (an object of SPEC §4). */
-int history_append(struct history *h, json_t *record);
+/* Append one record: the JSON text of an object of SPEC §4 ending in
+ * '\n', for run number run_id. */
+int history_append(struct history *h, const char *line, size_t len, uint64_t run_id);
 /* Records whose name matches any pattern (all if none), oldest first, the
  * last `limit` of them (0 = all). Returns a JSON array. */
 json_t *history_query(struct history *h, const char *const *patterns, size_t n_patterns, size_t limit,

@@ -241,9 +241,11 @@ void supervisor_job_changed(struct supervisor *s, struct job *j, enum job_event 
 	struct job_observer *o, *next;
 
 	if (ev == JOB_EVENT_EXITED && s->history) {
-		json_t *rec = job_to_json(j);
-		(void) history_append(s->history, rec);
-		json_decref(rec);
+		struct buf rec = { 0 };
+		job_json_append(&rec, j, NULL);
+		buf_append(&rec, "\n", 1);
+		(void) history_append(s->history, rec.data, rec.len, j->run.id);
+		buf_free(&rec);
 	}
 
 	for (o = s->observers; o; o = next) {
