@@ -1237,6 +1237,11 @@ static void include_file(struct parser *p, unsigned line, const char *path, bool
 	struct stat st;
 	FILE *f;
 
+	/* a FIFO would block supd, /dev/zero would never end */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+		error_at(p, line, "cannot include %s: not a regular file", path);
+		return;
+	}
 	f = fopen(path, "re");
 	if (!f) {
 		error_at(p, line, "cannot open include %s: %s", path, strerror(errno));
