@@ -577,3 +577,34 @@ class SupdCase(TempDirCase):
         """One request on a fresh raw connection -> reply object."""
         with Conn(self.sock) as c:
             return c.request(obj)
+
+
+# --- measurements shared by the batch and logs tests ---
+
+def note(text):
+    """A measurement worth seeing in the test output (not an assertion)."""
+    sys.stderr.write(f"\n    [measure] {text}\n")
+    sys.stderr.flush()
+
+
+def proc_mem_kb(pid, field):
+    """VmRSS / VmHWM (peak RSS) of pid in kB, or None."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def under_asan(pid):
+    """True if pid runs under AddressSanitizer or valgrind: their shadow
+    memory and quarantine count in RSS and are not supd's doing."""
+    try:
+        with open(f"/proc/{pid}/maps") as f:
+            maps = f.read()
+        return "libasan" in maps or "vgpreload" in maps
+    except OSError:
+        return False

@@ -12,44 +12,22 @@ import shlex
 import shutil
 import socket
 import subprocess
-import sys
 import threading
 import time
 import unittest
 
 from supdtest import (SupdCase, SCALE, SRCDIR, SUPCTL, T_CMD, T_LONG, T_SHORT,
-                      alive, descendants, parse_time, read_file, wait_for, _clean_env)
+                      alive, descendants, parse_time, read_file, wait_for, _clean_env,
+                      note, proc_mem_kb, under_asan)
 
 ENCRYPT_DIR = os.path.join(SRCDIR, "conf", "examples", "encrypt-dir")
 RSS_LIMIT_KB = 64 * 1024
 
 
-def note(text):
-    """A measurement worth seeing in the test output (not an assertion)."""
-    sys.stderr.write(f"\n    [measure] {text}\n")
-    sys.stderr.flush()
 
 
-def proc_mem_kb(pid, field):
-    """VmRSS / VmHWM (peak RSS) of pid in kB, or None."""
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return None
 
 
-def under_asan(pid):
-    """True if pid runs with AddressSanitizer (its shadow memory and
-    quarantine count in RSS and are not supd's doing)."""
-    try:
-        with open(f"/proc/{pid}/maps") as f:
-            return "libasan" in f.read()
-    except OSError:
-        return False
 
 
 class EventReader:

@@ -7,42 +7,21 @@ import resource
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 import unittest
 
 from supdtest import (SupdCase, JOB_FIELDS, SCALE, SUPCTL, T_CMD, T_LONG, T_SHORT,
-                      wait_for, _clean_env)
+                      wait_for, _clean_env, note, proc_mem_kb, under_asan)
 
 RSS_LIMIT_KB = 64 * 1024
 RESPONSIVE_S = 2.0 * SCALE     # a status call while supd is busy
 
 
-def note(text):
-    """A measurement worth seeing in the test output (not an assertion)."""
-    sys.stderr.write(f"\n    [measure] {text}\n")
-    sys.stderr.flush()
 
 
-def proc_mem_kb(pid, field):
-    """VmRSS / VmHWM (peak RSS) of pid in kB, or None."""
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return None
 
 
-def under_asan(pid):
-    try:
-        with open(f"/proc/{pid}/maps") as f:
-            return "libasan" in f.read()
-    except OSError:
-        return False
 
 
 def n_fds(pid):
