@@ -252,17 +252,25 @@ usec_t now_usec(clockid_t clock)
 	return (usec_t) ts.tv_sec * USEC_PER_SEC + (usec_t) ts.tv_nsec / 1000;
 }
 
-char *format_rfc3339(usec_t realtime_usec)
+int format_rfc3339_to(char out[RFC3339_MAX], usec_t realtime_usec)
 {
 	time_t t = (time_t) (realtime_usec / USEC_PER_SEC);
 	unsigned long us = (unsigned long) (realtime_usec % USEC_PER_SEC);
 	struct tm tm;
 
 	if (!gmtime_r(&t, &tm))
-		return xstrdup("invalid");
-	return xasprintf("%04d-%02d-%02dT%02d:%02d:%02d.%06luZ",
+		return -EOVERFLOW;
+	int n = snprintf(out, RFC3339_MAX, "%04d-%02d-%02dT%02d:%02d:%02d.%06luZ",
 			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
 			 tm.tm_hour, tm.tm_min, tm.tm_sec, us);
+	return n > 0 && n < RFC3339_MAX ? n : -EOVERFLOW;
+}
+
+char *format_rfc3339(usec_t realtime_usec)
+{
+	char s[RFC3339_MAX];
+
+	return xstrdup(format_rfc3339_to(s, realtime_usec) < 0 ? "invalid" : s);
 }
 
 /* Two significant units, truncated: 850ms, 12.3s, 5m02s, 3h04m, 2d03h;

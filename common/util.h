@@ -72,5 +72,9 @@ int write_all(int fd, const void *p, size_t n);
 usec_t now_usec(clockid_t clock);
 /* RFC 3339 UTC with microseconds: 2026-11-25T17:00:00.123456Z */
 char *format_rfc3339(usec_t realtime_usec);
+/* The same into a caller's buffer, without allocating; returns its length
+ * or -EOVERFLOW. */
+#define RFC3339_MAX 64
+int format_rfc3339_to(char out[RFC3339_MAX], usec_t realtime_usec);
 /* Human duration for tables: 850ms, 12.3s, 5m02s, 3h04m, 2d03h */
 char *format_duration(usec_t usec);

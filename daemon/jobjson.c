@@ -2,10 +2,7 @@
  *
  * Written straight into a byte buffer rather than built as a jansson tree:
  * `status` of 1,000 jobs, every history record and every event go through
- * here, and a tree of ~25 small objects per job was most of their cost.
- * job_to_json() gives the same object as a tree where one is needed. */
-#include <stdio.h>
-#include <time.h>
+ * here, and a tree of ~25 small objects per job was most of their cost. */
 #include "jobjson.h"
 #include "parse.h"
 #include "proto.h"
@@ -61,19 +58,16 @@ static void put_seconds(struct buf *b, const char *key, bool present, usec_t us)
 	put_u64(b, us % USEC_PER_SEC, 6);
 }
 
-/* RFC 3339 UTC with microseconds, as format_rfc3339() */
 static void put_time(struct buf *b, const char *key, bool present, usec_t t) {
-	struct tm tm;
-	time_t secs = (time_t) (t / USEC_PER_SEC);
-	char s[64];
+	char s[RFC3339_MAX];
+	int n;
 
-	if (!present || t == 0 || !gmtime_r(&secs, &tm))
+	if (!present || t == 0 || (n = format_rfc3339_to(s, t)) < 0)
 		return put_null(b, key);
-	int n = snprintf(s, sizeof(s), "\"%04d-%02d-%02dT%02d:%02d:%02d.%06luZ\"", tm.tm_year + 1900,
-			 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-			 (unsigned long) (t % USEC_PER_SEC));
 	put_key(b, key);
+	buf_append(b, "\"", 1);
 	buf_append(b, s, (size_t) n);
+	buf_append(b, "\"", 1);
 }
 
 static void put_signal(struct buf *b, const char *key, int sig) {
@@ -137,14 +131,4 @@ void job_json_append(struct buf *b, const struct job *j, const char *event) {
 	if (event)
 		put_str(b, "event", event);
 	buf_append(b, "}", 1);
-}
-
-json_t *job_to_json(const struct job *j) {
-	struct buf b = { 0 };
-	json_error_t err;
-
-	job_json_append(&b, j, NULL);
-	json_t *o = json_loadb(b.data, b.len, 0, &err);
-	buf_free(&b);
-	return o;
 }

@@ -7,5 +7,3 @@
 /* Append the object as compact JSON text; with event, add "event": event
  * ("started" | "exited" | "state"). */
 void job_json_append(struct buf *b, const struct job *j, const char *event);
-/* The same object as a jansson tree. */
-json_t *job_to_json(const struct job *j);
