@@ -114,15 +114,11 @@ void proto_dump_append(const json_t *msg, struct buf *b) {
 }
 
 char *proto_dump_line(const json_t *msg, size_t *len) {
-	char *s = json_dumps(msg, JSON_COMPACT | JSON_ENSURE_ASCII);
-	if (!s)
-		s = xstrdup("{\"ok\":false,\"error\":\"internal error: cannot encode reply\"}");
-	size_t n = strlen(s);
-	s = xrealloc(s, n + 2);
-	s[n] = '\n';
-	s[n + 1] = '\0';
-	*len = n + 1;
-	return s;
+	struct buf b = { 0 };
+
+	proto_dump_append(msg, &b);
+	*len = b.len;
+	return b.data;
 }
 
 json_t *proto_verror(const char *fmt, va_list ap) {

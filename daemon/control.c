@@ -96,16 +96,19 @@ static void client_queued(struct client *c, size_t before) {
 	client_update_events(c);
 }
 
-static void client_send(struct client *c, json_t *msg) {
-	size_t before = c->out.len;
+/* Queue a message; returns its size. */
+static size_t client_send(struct client *c, json_t *msg) {
+	size_t before = c->out.len, n;
 
 	if (c->closing) {
 		json_decref(msg);
-		return;
+		return 0;
 	}
 	proto_dump_append(msg, &c->out);    /* straight into the output buffer */
 	json_decref(msg);
+	n = c->out.len - before;
 	client_queued(c, before);
+	return n;
 }
 
 /* Queue one line of JSON text (with its newline). */
@@ -118,23 +121,23 @@ static void client_send_text(struct client *c, const char *p, size_t n) {
 	client_queued(c, before);
 }
 
-void client_reply_text(struct client *c, struct buf *b) {
-	buf_append(b, "\n", 1);
-	client_send_text(c, b->data, b->len);
-	bool big = b->len > (1u << 20);
-	buf_free(b);
-	if (big)   /* see client_reply */
+/* A big reply (status of 10,000 jobs, a long history) leaves a high-water
+ * mark of small freed objects: hand it back to the system. */
+static void release_after(size_t reply_bytes) {
+	if (reply_bytes > (1u << 20))
 		(void) malloc_trim(0);
 }
 
+void client_reply_text(struct client *c, struct buf *b) {
+	buf_append(b, "\n", 1);
+	client_send_text(c, b->data, b->len);
+	size_t n = b->len;
+	buf_free(b);
+	release_after(n);
+}
+
 void client_reply(struct client *c, json_t *msg) {
-	/* a big reply (status of 10,000 jobs, a long history) leaves a
-	 * high-water mark of small freed objects: hand it back to the system */
-	json_t *list = json_object_get(msg, "jobs") ? json_object_get(msg, "jobs") : json_object_get(msg, "runs");
-	bool big = json_is_array(list) && json_array_size(list) > 1000;
-	client_send(c, msg);
-	if (big)
-		(void) malloc_trim(0);
+	release_after(client_send(c, msg));
 }
 
 void client_reply_error(struct client *c, const char *fmt, ...) {

@@ -330,6 +330,13 @@ class SupdCase(TempDirCase):
             f.write(text)
         return text
 
+    def wrapper(self):
+        """A command that execs supd (namespace, rlimits, another uid); none here."""
+        return []
+
+    def supd_binary(self):
+        return SUPD
+
     def start_daemon(self, extra_args=(), env=None, wait=True):
         e = _clean_env()
         if env:
@@ -338,9 +345,9 @@ class SupdCase(TempDirCase):
             self._log_fh.close()
         self._log_fh = open(self.logfile, "ab")
         # stdin: a pipe that stays open, so a job that wrongly inherited it would block
-        self.proc = subprocess.Popen([SUPD, "-c", self.conf, *extra_args], stdin=subprocess.PIPE,
-                                     stdout=self._log_fh, stderr=subprocess.STDOUT, env=e,
-                                     start_new_session=True, cwd=self.d)
+        self.proc = subprocess.Popen([*self.wrapper(), self.supd_binary(), "-c", self.conf, *extra_args],
+                                     stdin=subprocess.PIPE, stdout=self._log_fh,
+                                     stderr=subprocess.STDOUT, env=e, start_new_session=True, cwd=self.d)
         self._stdin_w = self.proc.stdin
         if wait:
             self.wait_daemon_up()

@@ -14,7 +14,7 @@ import subprocess
 import time
 import unittest
 
-from supdtest import (SupdCase, IS_ROOT, NOBODY, SUPD, T_LONG, T_SHORT, _clean_env,
+from supdtest import (SupdCase, IS_ROOT, NOBODY, SUPD, T_LONG, T_SHORT,
                       _others_can_exec, read_file, wait_for)
 
 HAVE_UNSHARE = shutil.which("unshare") is not None and shutil.which("nsenter") is not None
@@ -26,27 +26,6 @@ class WrappedSupdCase(SupdCase):
     """A SupdCase whose supd is started through a wrapper command (namespace,
     rlimits, another uid). The wrapper execs supd, so the pid stays the same."""
     START_DAEMON = False
-
-    def wrapper(self):
-        return []
-
-    def start_daemon(self, extra_args=(), env=None, wait=True):
-        e = _clean_env()
-        if env:
-            e.update(env)
-        if self._log_fh:
-            self._log_fh.close()
-        self._log_fh = open(self.logfile, "ab")
-        self.proc = subprocess.Popen(
-            [*self.wrapper(), self.supd_binary(), "-c", self.conf, *extra_args],
-            stdin=subprocess.PIPE, stdout=self._log_fh, stderr=subprocess.STDOUT, env=e,
-            start_new_session=True, cwd=self.d)
-        self._stdin_w = self.proc.stdin
-        if wait:
-            self.wait_daemon_up()
-
-    def supd_binary(self):
-        return SUPD
 
     def runs(self, name):
         """Run numbers of name in history."""
