@@ -21,18 +21,27 @@ static void drop_returned_line(struct line_reader *r) {
 	memmove(r->buf, r->buf + r->pending_drop, r->len - r->pending_drop);
 	r->len -= r->pending_drop;
 	r->pending_drop = 0;
+	r->scanned = 0;
+}
+
+/* Removes the first n bytes (a line being skipped or refused). */
+static void drop_front(struct line_reader *r, size_t n) {
+	memmove(r->buf, r->buf + n, r->len - n);
+	r->len -= n;
+	r->scanned = 0;
 }
 
 ssize_t line_reader_fill(struct line_reader *r, int fd) {
-	size_t want = 64 * 1024;
+	const size_t min_read = 64 * 1024;
 
 	drop_returned_line(r);
-	if (r->cap - r->len < want + 1) {
-		r->cap = r->len + want + 1;
+	/* grow geometrically: a reply of megabytes is read in few large reads */
+	if (r->cap - r->len < min_read + 1) {
+		r->cap = MAX(r->len + min_read + 1, 2 * r->cap);
 		r->buf = xrealloc(r->buf, r->cap);
 	}
 	for (;;) {
-		ssize_t n = read(fd, r->buf + r->len, want);
+		ssize_t n = read(fd, r->buf + r->len, r->cap - r->len - 1);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -45,16 +54,16 @@ ssize_t line_reader_fill(struct line_reader *r, int fd) {
 int line_reader_next(struct line_reader *r, char **line) {
 	drop_returned_line(r);
 	for (;;) {
-		char *nl = r->len ? memchr(r->buf, '\n', r->len) : NULL;
+		/* bytes before r->scanned hold no newline: do not search them again */
+		char *nl = r->len > r->scanned ? memchr(r->buf + r->scanned, '\n', r->len - r->scanned) : NULL;
 		if (r->skipping) {
 			/* drop the rest of an oversized line */
 			if (!nl) {
 				r->len = 0;
+				r->scanned = 0;
 				return 0;
 			}
-			size_t drop = (size_t) (nl - r->buf) + 1;
-			memmove(r->buf, r->buf + drop, r->len - drop);
-			r->len -= drop;
+			drop_front(r, (size_t) (nl - r->buf) + 1);
 			r->skipping = false;
 			continue;
 		}
@@ -62,15 +71,15 @@ int line_reader_next(struct line_reader *r, char **line) {
 			if (r->len >= r->max) {   /* no room left for the newline */
 				r->skipping = true;
 				r->len = 0;
+				r->scanned = 0;
 				return -EMSGSIZE;
 			}
+			r->scanned = r->len;
 			return 0;
 		}
 		size_t n = (size_t) (nl - r->buf);
 		if (n + 1 > r->max) {
-			size_t drop = n + 1;
-			memmove(r->buf, r->buf + drop, r->len - drop);
-			r->len -= drop;
+			drop_front(r, n + 1);
 			return -EMSGSIZE;
 		}
 		/* hand out a copy-free line: keep it at the front until next call */

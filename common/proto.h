@@ -27,6 +27,7 @@ struct line_reader {
 	size_t max;        /* a line longer than this is an error (-EMSGSIZE) */
 	bool skipping;     /* dropping the rest of an oversized line */
 	size_t pending_drop; /* bytes of the line last handed out */
+	size_t scanned;    /* bytes at the front known to hold no newline */
 };
 
 void line_reader_init(struct line_reader *r, size_t max);

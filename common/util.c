@@ -157,7 +157,7 @@ bool streq_ptr(const char *a, const char *b)
 }
 
 /* Make room for n more bytes plus a terminating NUL. */
-static void buf_reserve(struct buf *b, size_t n)
+void buf_reserve(struct buf *b, size_t n)
 {
 	size_t need, cap;
 
@@ -174,16 +174,6 @@ static void buf_reserve(struct buf *b, size_t n)
 	}
 	b->data = xrealloc(b->data, cap);
 	b->cap = cap;
-}
-
-/* Append n bytes; data stays NUL-terminated (not counted in len). */
-void buf_append(struct buf *b, const void *p, size_t n)
-{
-	buf_reserve(b, n);
-	if (n)
-		memcpy(b->data + b->len, p, n);
-	b->len += n;
-	b->data[b->len] = '\0';
 }
 
 void buf_appendf(struct buf *b, const char *fmt, ...)
@@ -252,18 +242,47 @@ usec_t now_usec(clockid_t clock)
 	return (usec_t) ts.tv_sec * USEC_PER_SEC + (usec_t) ts.tv_nsec / 1000;
 }
 
+/* Writes v as exactly n decimal digits. */
+static void put_digits(char *out, unsigned long v, int n) {
+	for (int i = n - 1; i >= 0; i--) {
+		out[i] = (char) ('0' + v % 10);
+		v /= 10;
+	}
+}
+
 int format_rfc3339_to(char out[RFC3339_MAX], usec_t realtime_usec)
 {
+	/* A status reply writes three timestamps per job, most of them in the
+	 * same few seconds: keep "YYYY-MM-DDTHH:MM:SS" of the last second seen.
+	 * (supd and supctl are single-threaded.) */
+	static time_t cached_sec = (time_t) -1;
+	static char cached[19];
 	time_t t = (time_t) (realtime_usec / USEC_PER_SEC);
-	unsigned long us = (unsigned long) (realtime_usec % USEC_PER_SEC);
-	struct tm tm;
 
-	if (!gmtime_r(&t, &tm))
-		return -EOVERFLOW;
-	int n = snprintf(out, RFC3339_MAX, "%04d-%02d-%02dT%02d:%02d:%02d.%06luZ",
-			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-			 tm.tm_hour, tm.tm_min, tm.tm_sec, us);
-	return n > 0 && n < RFC3339_MAX ? n : -EOVERFLOW;
+	if (t != cached_sec) {
+		struct tm tm;
+
+		if (!gmtime_r(&t, &tm) || tm.tm_year < -1900 || tm.tm_year > 9999 - 1900)
+			return -EOVERFLOW;   /* RFC 3339 has four-digit years */
+		put_digits(cached, (unsigned long) tm.tm_year + 1900, 4);
+		cached[4] = '-';
+		put_digits(cached + 5, (unsigned long) tm.tm_mon + 1, 2);
+		cached[7] = '-';
+		put_digits(cached + 8, (unsigned long) tm.tm_mday, 2);
+		cached[10] = 'T';
+		put_digits(cached + 11, (unsigned long) tm.tm_hour, 2);
+		cached[13] = ':';
+		put_digits(cached + 14, (unsigned long) tm.tm_min, 2);
+		cached[16] = ':';
+		put_digits(cached + 17, (unsigned long) tm.tm_sec, 2);
+		cached_sec = t;
+	}
+	memcpy(out, cached, sizeof cached);
+	out[19] = '.';
+	put_digits(out + 20, (unsigned long) (realtime_usec % USEC_PER_SEC), 6);
+	out[26] = 'Z';
+	out[27] = '\0';
+	return 27;
 }
 
 char *format_rfc3339(usec_t realtime_usec)

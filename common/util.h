@@ -17,6 +17,9 @@ typedef uint64_t usec_t;
 #define USEC_PER_MSEC ((usec_t) 1000ULL)
 
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
+#ifndef MAX
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
+#endif
 #define _unused_ __attribute__((unused))
 #define _printf_(a, b) __attribute__((format(printf, a, b)))
 #define _noreturn_ __attribute__((noreturn))
@@ -61,7 +64,18 @@ struct buf {
 	char *data;
 	size_t len, cap;
 };
-void buf_append(struct buf *b, const void *p, size_t n);
+/* Make room for n more bytes and the terminating NUL. */
+void buf_reserve(struct buf *b, size_t n);
+/* Append n bytes; data stays NUL-terminated (not counted in len). Inline:
+ * the JSON writers append a few bytes at a time. */
+static inline void buf_append(struct buf *b, const void *p, size_t n) {
+	if (b->cap - b->len <= n)
+		buf_reserve(b, n);
+	if (n)
+		memcpy(b->data + b->len, p, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+}
 void buf_appendf(struct buf *b, const char *fmt, ...) _printf_(2, 3);
 void buf_consume(struct buf *b, size_t n);   /* drop the first n bytes */
 void buf_free(struct buf *b);

@@ -184,36 +184,31 @@ static char *seconds_text(double s) {
 	return format_duration((usec_t) (s * 1e6 + 0.5));
 }
 
-/* The SINCE column: uptime for running jobs, else the last run's duration. */
-static char *job_since_text(const json_t *job) {
-	const char *state = field_str(job, "state");
-	double d;
-	long long start;
-	char *r = NULL;
+/* The SINCE column: how long the job has run, or its last run lasted. */
+static char *since_text(const json_t *duration_s) {
+	char *r = json_is_number(duration_s) ? seconds_text(json_number_value(duration_s)) : NULL;
 
-	if (field_number(job, "duration_s", &d))
-		r = seconds_text(d);
-	else if (state && (streq_ptr(state, "running") || streq_ptr(state, "stopping")) &&
-		 render_parse_rfc3339(field_str(job, "started_at"), &start) == 0) {
-		long long now = now_realtime_usec();
-		r = seconds_text(now > start ? (double) (now - start) / 1e6 : 0.0);
-	}
 	return r ? r : xstrdup("-");
 }
 
 /* --- exit descriptions --- */
 
-char *job_exit_text(const json_t *job) {
-	const char *sig = field_str(job, "signal");
-	long long code;
-
-	if (field_true(job, "timed_out"))
+/* The EXIT column from a run's timed_out, signal, exit_code, exit_status. */
+static char *exit_text(const json_t *timed_out, const json_t *sig, const json_t *code, const json_t *status) {
+	if (json_is_true(timed_out))
 		return xstrdup("timeout");
-	if (sig)
-		return sanitize(sig);
-	if (field_int(job, "exit_code", &code) || field_int(job, "exit_status", &code))
-		return xasprintf("%lld", code);
+	if (json_is_string(sig))
+		return sanitize(json_string_value(sig));
+	if (json_is_integer(code))
+		return xasprintf("%" JSON_INTEGER_FORMAT, json_integer_value(code));
+	if (json_is_integer(status))
+		return xasprintf("%" JSON_INTEGER_FORMAT, json_integer_value(status));
 	return xstrdup("-");
+}
+
+char *job_exit_text(const json_t *job) {
+	return exit_text(json_object_get(job, "timed_out"), json_object_get(job, "signal"),
+			 json_object_get(job, "exit_code"), json_object_get(job, "exit_status"));
 }
 
 /* "exited 3", "killed by KILL", "timed out"; NULL if the run has not ended. */
@@ -353,33 +348,50 @@ static int table_print(const struct table *t, FILE *f) {
 	return ferror(f) ? -EIO : 0;
 }
 
-static char *int_field_text(const json_t *o, const char *key) {
-	long long v;
-
-	if (!field_int(o, key, &v))
+static char *int_text(const json_t *v) {
+	if (!json_is_integer(v))
 		return xstrdup("-");
-	return xasprintf("%lld", v);
+	return xasprintf("%" JSON_INTEGER_FORMAT, json_integer_value(v));
 }
 
-int render_status_table(const json_t *jobs, FILE *f) {
+static char *int_field_text(const json_t *o, const char *key) {
+	return int_text(json_object_get(o, key));
+}
+
+/* The order of render_status_fields, for reading a row. */
+enum { COL_NAME, COL_STATE, COL_PID, COL_DURATION, COL_TIMED_OUT, COL_SIGNAL,
+       COL_EXIT_CODE, COL_EXIT_STATUS, COL_RESTARTS, COL_ERROR, _COL_MAX };
+
+const char *const render_status_fields[_COL_MAX + 1] = {
+	[COL_NAME] = "name", [COL_STATE] = "state", [COL_PID] = "pid",
+	[COL_DURATION] = "duration_s", [COL_TIMED_OUT] = "timed_out",
+	[COL_SIGNAL] = "signal", [COL_EXIT_CODE] = "exit_code",
+	[COL_EXIT_STATUS] = "exit_status", [COL_RESTARTS] = "restarts",
+	[COL_ERROR] = "error", [_COL_MAX] = NULL,
+};
+
+int render_status_table(const json_t *rows, FILE *f) {
 	static const char *const header[] = { "NAME", "STATE", "PID", "SINCE", "EXIT", "RESTARTS" };
 	static const bool right[] = { false, false, true, false, false, true };
 	struct table t = { .n_cols = ELEMENTSOF(header), .header = header, .right = right };
 	size_t i;
-	json_t *job;
+	json_t *row;
 	int r;
 
-	json_array_foreach(jobs, i, job) {
-		const char *error = field_str(job, "error");
-		char *row[] = {
-			xstrdup(field_str(job, "name") ?: "?"),
-			xstrdup(field_str(job, "state") ?: "?"),
-			int_field_text(job, "pid"),
-			job_since_text(job),
-			job_exit_text(job),
-			int_field_text(job, "restarts"),
+	json_array_foreach(rows, i, row) {
+		json_t *v[_COL_MAX];
+		for (size_t c = 0; c < _COL_MAX; c++)
+			v[c] = json_array_get(row, c);   /* NULL if short or not an array */
+		const char *error = json_string_value(v[COL_ERROR]);
+		char *cells[] = {
+			xstrdup(json_string_value(v[COL_NAME]) ?: "?"),
+			xstrdup(json_string_value(v[COL_STATE]) ?: "?"),
+			int_text(v[COL_PID]),
+			since_text(v[COL_DURATION]),
+			exit_text(v[COL_TIMED_OUT], v[COL_SIGNAL], v[COL_EXIT_CODE], v[COL_EXIT_STATUS]),
+			int_text(v[COL_RESTARTS]),
 		};
-		table_add(&t, row, error && *error ? xstrdup(error) : NULL);
+		table_add(&t, cells, error && *error ? xstrdup(error) : NULL);
 	}
 	r = table_print(&t, f);
 	table_free(&t);

@@ -15,8 +15,13 @@ char *job_exit_text(const json_t *job);
  * status of each stage. Caller frees. */
 char *job_failure_text(const json_t *job);
 
-/* Table NAME STATE PID SINCE EXIT RESTARTS, one row per job; a job with an
- * error gets a "  error: ..." line under its row. Returns 0 or -errno. */
+/* The fields render_status_table() reads, NULL-terminated: the "columns"
+ * of a status request for a table. */
+extern const char *const render_status_fields[];
+
+/* Table NAME STATE PID SINCE EXIT RESTARTS from status "rows" (arrays of
+ * render_status_fields), one line per job; a job with an error gets a
+ * "  error: ..." line under its row. Returns 0 or -errno. */
 int render_status_table(const json_t *jobs, FILE *f);
 
 /* Table RUN NAME STARTED DURATION EXIT, one row per finished run. */

@@ -74,13 +74,70 @@ static void reply_jobs(struct client *c, struct job *const *v, size_t n) {
 	client_reply_text(c, &b);
 }
 
+/* {"ok":true,"rows":[[...],...]}: the named fields of each job, in order. */
+static void reply_rows(struct client *c, struct job *const *v, size_t n,
+		       const enum job_field *columns, size_t n_columns) {
+	struct buf b = { 0 };
+	bool first = true;
+
+	buf_appendf(&b, "{\"ok\":true,\"rows\":[");
+	for (size_t i = 0; i < n; i++)
+		if (v[i]) {
+			if (!first)
+				buf_append(&b, ",", 1);
+			job_json_append_row(&b, v[i], columns, n_columns);
+			first = false;
+		}
+	buf_appendf(&b, "]}");
+	client_reply_text(c, &b);
+}
+
+/* The fields named by request.columns; *ret NULL if absent. Replies with
+ * an error and returns -1 when one is unknown. */
+static int collect_columns(struct client *c, json_t *req, enum job_field **ret, size_t *n_ret) {
+	json_t *names = json_object_get(req, "columns"), *name;
+	enum job_field *v;
+	size_t i;
+
+	*ret = NULL;
+	*n_ret = 0;
+	if (!names)
+		return 0;
+	if (!json_is_array(names)) {
+		client_reply_error(c, "\"columns\" must be an array of field names");
+		return -1;
+	}
+	v = xreallocarray(NULL, json_array_size(names) + 1, sizeof(*v));
+	json_array_foreach(names, i, name) {
+		int f = job_field_from_string(json_string_value(name));
+		if (f < 0) {
+			if (json_is_string(name))
+				client_reply_error(c, "unknown field: %s", json_string_value(name));
+			else
+				client_reply_error(c, "\"columns\" must contain strings");
+			free(v);
+			return -1;
+		}
+		v[i] = (enum job_field) f;
+	}
+	*ret = v;
+	*n_ret = json_array_size(names);
+	return 0;
+}
+
+/* With "columns", the reply is a table of rows instead of job objects: a
+ * tenth of the text for a status table, which is what clients parse. */
 static void cmd_status(struct client *c, json_t *req) {
-	struct job **v;
-	size_t n;
-	if (collect_jobs(c, req, false, true, &v, &n) < 0)
+	_cleanup_free_ enum job_field *columns = NULL;
+	_cleanup_free_ struct job **v = NULL;
+	size_t n, n_columns;
+
+	if (collect_columns(c, req, &columns, &n_columns) < 0 || collect_jobs(c, req, false, true, &v, &n) < 0)
 		return;
-	reply_jobs(c, v, n);
-	free(v);
+	if (columns)
+		reply_rows(c, v, n, columns, n_columns);
+	else
+		reply_jobs(c, v, n);
 }
 
 static int start_all(struct client *c, struct job **v, size_t n) {

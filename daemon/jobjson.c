@@ -22,7 +22,13 @@ static void put_u64(struct buf *b, uint64_t v, int min_digits) {
 	buf_append(b, tmp + i, sizeof(tmp) - (size_t) i);
 }
 
+/* Every value is written after a ',': in an object with its key, in a row
+ * (key NULL) alone. */
 static void put_key(struct buf *b, const char *key) {
+	if (!key) {
+		buf_append(b, ",", 1);
+		return;
+	}
 	buf_append(b, ",\"", 2);
 	put_raw(b, key);
 	buf_append(b, "\":", 2);
@@ -78,8 +84,8 @@ static void put_signal(struct buf *b, const char *key, int sig) {
 		put_int(b, key, sig != 0, sig);
 }
 
-static void put_stages(struct buf *b, const struct run *run) {
-	put_key(b, "stages");
+static void put_stages(struct buf *b, const char *key, const struct run *run) {
+	put_key(b, key);
 	buf_append(b, "[", 1);
 	for (size_t i = 0; i < run->n_stages; i++) {
 		const struct stage *st = &run->stages[i];
@@ -95,40 +101,108 @@ static void put_stages(struct buf *b, const struct run *run) {
 	buf_append(b, "]", 1);
 }
 
-void job_json_append(struct buf *b, const struct job *j, const char *event) {
+static const char *const field_names[_JOB_FIELD_MAX] = {
+	[JOB_FIELD_NAME] = "name",
+	[JOB_FIELD_STATE] = "state",
+	[JOB_FIELD_WANT] = "want",
+	[JOB_FIELD_SINCE] = "since",
+	[JOB_FIELD_PID] = "pid",
+	[JOB_FIELD_RUN] = "run",
+	[JOB_FIELD_STARTED_AT] = "started_at",
+	[JOB_FIELD_ENDED_AT] = "ended_at",
+	[JOB_FIELD_DURATION_S] = "duration_s",
+	[JOB_FIELD_EXIT_CODE] = "exit_code",
+	[JOB_FIELD_SIGNAL] = "signal",
+	[JOB_FIELD_TIMED_OUT] = "timed_out",
+	[JOB_FIELD_EXIT_STATUS] = "exit_status",
+	[JOB_FIELD_RESTARTS] = "restarts",
+	[JOB_FIELD_CPU_USER_S] = "cpu_user_s",
+	[JOB_FIELD_CPU_SYS_S] = "cpu_sys_s",
+	[JOB_FIELD_MAX_RSS_KB] = "max_rss_kb",
+	[JOB_FIELD_STAGES] = "stages",
+	[JOB_FIELD_ERROR] = "error",
+};
+
+int job_field_from_string(const char *s) {
+	for (int f = 0; f < _JOB_FIELD_MAX; f++)
+		if (streq_ptr(field_names[f], s))
+			return f;
+	return -EINVAL;
+}
+
+/* Writes field f, with its key if with_key, else as a row's element. */
+static void put_field(struct buf *b, const struct job *j, enum job_field f, bool with_key) {
 	const struct run *run = &j->run;
+	const char *key = with_key ? field_names[f] : NULL;
 	bool has_run = run->id > 0;
 	bool ended = has_run && !run->active;
-	usec_t end = run->active ? now_usec(CLOCK_MONOTONIC) : run->ended_mono;
 
-	buf_append(b, "{\"name\":", 8);
-	proto_append_string(b, j->name);
-	put_str(b, "state", job_state_to_string(j->state));
-	put_str(b, "want", j->want == WANT_UP ? "up" : "down");
-	put_time(b, "since", true, j->state_since_wall);
-	put_int(b, "pid", run->active, j->pgid);
-	put_int(b, "run", has_run, (long long) run->id);
-	put_time(b, "started_at", has_run, run->started_wall);
-	put_time(b, "ended_at", ended, run->ended_wall);
-	put_seconds(b, "duration_s", has_run, end - run->started_mono);
-	put_int(b, "exit_code", ended && run->exit_code >= 0 && run->signal == 0, run->exit_code);
-	if (ended)
-		put_signal(b, "signal", run->signal);
-	else
-		put_null(b, "signal");
-	put_key(b, "timed_out");
-	put_raw(b, run->timed_out ? "true" : "false");
-	put_int(b, "exit_status", ended && run->exit_status >= 0, run->exit_status);
-	put_int(b, "restarts", true, j->restarts);
-	put_seconds(b, "cpu_user_s", ended, run->cpu_user);
-	put_seconds(b, "cpu_sys_s", ended, run->cpu_sys);
-	put_int(b, "max_rss_kb", ended, run->max_rss_kb);
-	put_stages(b, run);
-	if (run->error)
-		put_str(b, "error", run->error);
-	else
-		put_null(b, "error");
+	switch (f) {
+	case JOB_FIELD_STATE:
+		return put_str(b, key, job_state_to_string(j->state));
+	case JOB_FIELD_WANT:
+		return put_str(b, key, j->want == WANT_UP ? "up" : "down");
+	case JOB_FIELD_SINCE:
+		return put_time(b, key, true, j->state_since_wall);
+	case JOB_FIELD_PID:
+		return put_int(b, key, run->active, j->pgid);
+	case JOB_FIELD_RUN:
+		return put_int(b, key, has_run, (long long) run->id);
+	case JOB_FIELD_STARTED_AT:
+		return put_time(b, key, has_run, run->started_wall);
+	case JOB_FIELD_ENDED_AT:
+		return put_time(b, key, ended, run->ended_wall);
+	case JOB_FIELD_DURATION_S: {
+		usec_t end = run->active ? now_usec(CLOCK_MONOTONIC) : run->ended_mono;
+		return put_seconds(b, key, has_run, end - run->started_mono);
+	}
+	case JOB_FIELD_EXIT_CODE:
+		return put_int(b, key, ended && run->exit_code >= 0 && run->signal == 0, run->exit_code);
+	case JOB_FIELD_SIGNAL:
+		return ended ? put_signal(b, key, run->signal) : put_null(b, key);
+	case JOB_FIELD_TIMED_OUT:
+		put_key(b, key);
+		return put_raw(b, run->timed_out ? "true" : "false");
+	case JOB_FIELD_EXIT_STATUS:
+		return put_int(b, key, ended && run->exit_status >= 0, run->exit_status);
+	case JOB_FIELD_RESTARTS:
+		return put_int(b, key, true, j->restarts);
+	case JOB_FIELD_CPU_USER_S:
+		return put_seconds(b, key, ended, run->cpu_user);
+	case JOB_FIELD_CPU_SYS_S:
+		return put_seconds(b, key, ended, run->cpu_sys);
+	case JOB_FIELD_MAX_RSS_KB:
+		return put_int(b, key, ended, run->max_rss_kb);
+	case JOB_FIELD_STAGES:
+		return put_stages(b, key, run);
+	case JOB_FIELD_ERROR:
+		return run->error ? put_str(b, key, run->error) : put_null(b, key);
+	case JOB_FIELD_NAME:
+		return put_str(b, key, j->name);
+	case _JOB_FIELD_MAX:
+		break;
+	}
+}
+
+void job_json_append(struct buf *b, const struct job *j, const char *event) {
+	size_t open = b->len;
+
+	for (int f = 0; f < _JOB_FIELD_MAX; f++)
+		put_field(b, j, (enum job_field) f, true);
+	b->data[open] = '{';   /* was the first field's ',' */
 	if (event)
 		put_str(b, "event", event);
 	buf_append(b, "}", 1);
+}
+
+void job_json_append_row(struct buf *b, const struct job *j, const enum job_field *columns, size_t n) {
+	size_t open = b->len;
+
+	for (size_t i = 0; i < n; i++)
+		put_field(b, j, columns[i], false);
+	if (b->len == open)
+		buf_append(b, "[", 1);
+	else
+		b->data[open] = '[';   /* was the first field's ',' */
+	buf_append(b, "]", 1);
 }

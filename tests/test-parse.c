@@ -593,6 +593,32 @@ START_TEST(test_format_rfc3339)
 }
 END_TEST
 
+/* The formatter keeps the last second it formatted: same second, the next
+ * one, a year boundary and back must all still be right. */
+START_TEST(test_format_rfc3339_sequence)
+{
+	static const struct { usec_t t; const char *s; } cases[] = {
+		{ SEC(1795626000) + 1, "2026-11-25T17:00:00.000001Z" },
+		{ SEC(1795626000) + 999999, "2026-11-25T17:00:00.999999Z" },
+		{ SEC(1795626001), "2026-11-25T17:00:01.000000Z" },
+		{ SEC(1798761599) + 500000, "2026-12-31T23:59:59.500000Z" },
+		{ SEC(1798761600), "2027-01-01T00:00:00.000000Z" },
+		{ SEC(1795626000) + 7, "2026-11-25T17:00:00.000007Z" },
+		{ SEC(253402300799) + 1, "9999-12-31T23:59:59.000001Z" },
+	};
+	char out[RFC3339_MAX];
+
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		ck_assert_int_eq(format_rfc3339_to(out, cases[i].t), (int) strlen(cases[i].s));
+		ck_assert_str_eq(out, cases[i].s);
+	}
+	/* year 10000 has no RFC 3339 form */
+	ck_assert_int_eq(format_rfc3339_to(out, SEC(253402300800)), -EOVERFLOW);
+	ck_assert_int_eq(format_rfc3339_to(out, SEC(1795626000)), 27);
+	ck_assert_str_eq(out, "2026-11-25T17:00:00.000000Z");
+}
+END_TEST
+
 START_TEST(test_now_usec)
 {
 	usec_t a = now_usec(CLOCK_MONOTONIC), b = now_usec(CLOCK_MONOTONIC);
@@ -890,6 +916,7 @@ static Suite *parse_suite(void)
 	tc = tcase_create("util");
 	tcase_add_test(tc, test_format_duration);
 	tcase_add_test(tc, test_format_rfc3339);
+	tcase_add_test(tc, test_format_rfc3339_sequence);
 	tcase_add_test(tc, test_now_usec);
 	tcase_add_test(tc, test_strv);
 	tcase_add_test(tc, test_buf);

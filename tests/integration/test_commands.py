@@ -140,6 +140,59 @@ class StatusTest(SupdCase):
         self.assertEqual(jobs["three"]["state"], "failed")
         self.assertEqual(jobs["svc"]["want"], "up")
 
+    def test_columns_give_rows_with_the_objects_values(self):
+        self.ctl("run", "three", check=3)
+        self.wait_running("svc")
+        fields = list(JOB_FIELDS + PROTO_EXTRA_FIELDS)
+        objs = {j["name"]: j for j in self.request({"cmd": "status"})["jobs"]}
+        rep = self.request({"cmd": "status", "columns": list(reversed(fields))})
+        self.assertIs(rep["ok"], True, rep)
+        self.assertNotIn("jobs", rep)
+        self.assertEqual(len(rep["rows"]), len(objs), rep)
+        for row in rep["rows"]:
+            self.assertEqual(len(row), len(fields), row)
+            got = dict(zip(reversed(fields), row))
+            obj = objs[got["name"]]
+            for f in fields:
+                if f in ("duration_s", "since"):      # moves on while running
+                    continue
+                self.assertEqual(got[f], obj[f], f"{got['name']}: column {f}")
+        rep = self.request({"cmd": "status", "jobs": ["three"], "columns": ["exit_status", "name"]})
+        self.assertEqual(rep["rows"], [[3, "three"]], rep)
+        rep = self.request({"cmd": "status", "jobs": ["three"], "columns": []})
+        self.assertEqual(rep["rows"], [[]], rep)
+
+    def test_bad_columns_are_refused(self):
+        for cols, err in ((["name", "bogus"], "unknown field: bogus"), ("name", "array"),
+                          ([1], "strings"), ([None], "strings")):
+            rep = self.request({"cmd": "status", "columns": cols})
+            self.assertIs(rep["ok"], False, rep)
+            self.assertIn(err, rep["error"])
+        self.assertAlive()
+        self.ctl("status", "svc", check=0)
+
+    def test_table_shows_exit_and_error(self):
+        self.ctl("run", "three", check=3)
+        self.write_config(self.CONFIG + """
+            [job:missing]
+            command = /nonexistent/prog
+            autostart = false
+
+            [job:slow]
+            command = sleep 10
+            timeout = 100ms
+            autostart = false
+            """)
+        self.ctl("reload", check=0)
+        self.ctl("run", "missing", check=None)
+        self.ctl("run", "slow", check=124)
+        r = self.ctl("status", "missing", "slow", check=0)
+        rows = {l.split()[0]: l.split() for l in r.stdout.splitlines()[1:] if l and not l.startswith(" ")}
+        self.assertEqual(rows["slow"][1:], ["failed", "-", rows["slow"][3], "timeout", "0"], self.msg("", r))
+        self.assertEqual(rows["missing"][1], "fatal", self.msg("", r))
+        self.assertIn("/nonexistent/prog", r.stdout, self.msg("the spawn error under its row", r))
+        self.assertRegex(r.stdout, r"\n  error: .*nonexistent", self.msg("", r))
+
 
 class StartStopTest(SupdCase):
     CONFIG = """
