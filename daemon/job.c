@@ -116,6 +116,18 @@ static void job_arm_timer(struct job *j, usec_t delay) {
 		fatalx("cannot arm the timer of %s: %s", j->name, strerror(-r));
 }
 
+/* What is left of the run's timeout: it counts from the start of the run
+ * (started_mono, taken before the spawn), not from when the spawn
+ * returned, or every timed-out run would last the spawn time longer. */
+static usec_t run_time_left(const struct job *j) {
+	usec_t timeout = j->config->timeout, spent;
+
+	if (timeout == 0)
+		return USEC_INFINITY;
+	spent = now_usec(CLOCK_MONOTONIC) - j->run.started_mono;
+	return timeout > spent ? timeout - spent : 0;
+}
+
 /* The one place a job's state changes. A run that just began or ended is
  * announced ("started"; "exited", which also records it in the history)
  * with its new state already set, before the state change that wakes up
@@ -245,7 +257,7 @@ static void job_spawn(struct job *j) {
 	spawn_result_free(&res);
 	log_job(LOG_INFO, j->name, run->id, -1, -1, "started run %" PRIu64 " (pid %d)", run->id, (int) j->pgid);
 	j->start_unreported = true;
-	job_set_state(j, JOB_RUNNING, j->config->timeout > 0 ? j->config->timeout : USEC_INFINITY);
+	job_set_state(j, JOB_RUNNING, run_time_left(j));
 }
 
 /* Start now or wait in the queue for a max_parallel slot. */

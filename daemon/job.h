@@ -85,6 +85,7 @@ struct job {
 	bool kill_sent;              /* SIGKILL escalation happened */
 	bool removed;                /* dropped by reload once it stops */
 	struct job_config *pending_config; /* reload: applied when it stops */
+	uint64_t match_mark;         /* supervisor_match(): in this collection */
 
 	pid_t pgid;                  /* process group of the running pipeline */
 	struct run run;              /* current or last run */

@@ -167,11 +167,15 @@ struct job *supervisor_find(struct supervisor *s, const char *name) {
 	return hashmap_get_str(&s->by_name, name);
 }
 
-static void push_job(struct job ***v, size_t *n, struct job *j) {
-	for (size_t i = 0; i < *n; i++)
-		if ((*v)[i] == j)
-			return;
-	*v = xreallocarray(*v, *n + 1, sizeof(**v));
+/* Adds j once: a job already matched by an earlier pattern of the same
+ * collection carries its mark (a linear de-dup was quadratic in the size
+ * of a request naming thousands of jobs). */
+static void push_job(struct supervisor *s, struct job ***v, size_t *n, struct job *j) {
+	if (j->match_mark == s->match_mark)
+		return;
+	j->match_mark = s->match_mark;
+	if ((*n & (*n - 1)) == 0)   /* grow at powers of two */
+		*v = xreallocarray(*v, *n ? 2 * *n : 1, sizeof(**v));
 	(*v)[(*n)++] = j;
 }
 
@@ -193,11 +197,14 @@ static bool instance_arg_valid(const char *arg) {
 }
 
 int supervisor_match(struct supervisor *s, const char *pattern, bool create, struct job ***v, size_t *n) {
-	size_t before = *n;
+	int matched = 0;   /* also counts jobs an earlier pattern added */
 	struct job *j = supervisor_find(s, pattern);
 
+	if (*n == 0)   /* a new collection: nothing is marked in it yet */
+		s->match_mark++;
+
 	if (j) {
-		push_job(v, n, j);
+		push_job(s, v, n, j);
 		return 1;
 	}
 	bool glob = strpbrk(pattern, "*?[") != NULL;
@@ -206,11 +213,13 @@ int supervisor_match(struct supervisor *s, const char *pattern, bool create, str
 	bool base_name = !glob && !strchr(pattern, '@');
 	for (size_t i = 0; (glob || base_name) && i < s->n_jobs; i++) {
 		struct job *k = s->jobs[i];
-		if ((glob && fnmatch(pattern, k->name, 0) == 0) || (!glob && instance_of(k, pattern)))
-			push_job(v, n, k);
+		if ((glob && fnmatch(pattern, k->name, 0) == 0) || (!glob && instance_of(k, pattern))) {
+			push_job(s, v, n, k);
+			matched++;
+		}
 	}
-	if (*n > before || glob || !create)
-		return (int) (*n - before);
+	if (matched || glob || !create)
+		return matched;
 
 	/* "tmpl@arg" of a template creates the instance */
 	const char *at = strchr(pattern, '@');
@@ -223,7 +232,7 @@ int supervisor_match(struct supervisor *s, const char *pattern, bool create, str
 	if (!instance_arg_valid(at + 1))
 		return -EINVAL;
 	j = add_job(s, pattern, jc);
-	push_job(v, n, j);
+	push_job(s, v, n, j);
 	return 1;
 }
 

@@ -35,6 +35,7 @@ struct supervisor {
 	size_t n_jobs, cap_jobs;
 	struct hashmap by_name;      /* name -> job */
 	struct hashmap by_pid;       /* pid -> job (each live stage) */
+	uint64_t match_mark;         /* the current supervisor_match() collection */
 
 	struct job *queue_head, *queue_tail;  /* batch jobs waiting for a slot */
 	size_t running_batch;        /* slots in use */
@@ -65,8 +66,10 @@ void supervisor_remove_observer(struct supervisor *s, struct job_observer *o);
 
 struct job *supervisor_find(struct supervisor *s, const char *name);
 /* Jobs matching a pattern (name, glob, or template/pool base name), appended
- * to *v. With create, "tmpl@arg" of a template is instantiated. Returns the
- * number matched, or -EINVAL for an invalid instance name. */
+ * to *v, each once across the calls that fill one vector (start with *v
+ * NULL, *n 0; *v grows here only). With create, "tmpl@arg" of a template
+ * is instantiated. Returns the number matched (counting those an earlier
+ * pattern added), or -EINVAL for an invalid instance name. */
 int supervisor_match(struct supervisor *s, const char *pattern, bool create, struct job ***v, size_t *n);
 
 /* Apply a new configuration; takes ownership of c. */

@@ -51,6 +51,14 @@ class StatusTest(SupdCase):
         self.assertEqual(names, ["quick"], self.msg("rows for 'qu*'", r))
         self.assertEqual(set(self.status("svc", "three")), {"svc", "three"})
 
+    def test_overlapping_patterns_give_each_job_once(self):
+        for pats in (["svc", "s*", "svc"], ["*", "three", "*"]):
+            rep = self.request({"cmd": "status", "jobs": pats})
+            self.assertIs(rep["ok"], True, f"{pats}: {rep}")
+            names = [j["name"] for j in rep["jobs"]]
+            self.assertEqual(len(names), len(set(names)), f"{pats}: {names}")
+        self.assertEqual([j["name"] for j in self.status_list("t*", "three", "q*")], ["three", "quick"])
+
     def test_status_exits_zero_whatever_the_states(self):
         self.ctl("run", "three", check=3)
         self.assertEqual(self.job("three")["state"], "failed")

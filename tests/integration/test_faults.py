@@ -366,3 +366,17 @@ class ChildFdsTest(SupdCase):
         first, last = self.fds(p[0]["pid"]), self.fds(p[2]["pid"])
         self.assertTrue(first[1].startswith("pipe:") and first[1] != last[1], (first, last))
         self.assertEqual(first[0], "/dev/null")
+
+
+class InheritedFdsTest(ChildFdsTest):
+    """The same, when supd itself was started with fds 3, 4 and 9 open and not
+    close-on-exec (as a careless parent would leave them): jobs must not
+    get them either."""
+
+    def wrapper(self):
+        return ["sh", "-c", 'exec 3>>"$0/leak3" 4<"$0/leak3" 9>>"$0/leak9"; exec "$@"', self.d]
+
+    def test_supd_holds_the_inherited_fds(self):
+        held = self.fds(self.supd_pid())
+        self.assertEqual(held.get(3), os.path.join(self.d, "leak3"), held)
+        self.assertEqual(held.get(9), os.path.join(self.d, "leak9"), held)
