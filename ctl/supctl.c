@@ -442,6 +442,90 @@ static int ctl_call(struct ctl *c, const json_t *req, json_t **ret) {
 	return 0;
 }
 
+static void request_set(json_t *req, const char *key, json_t *value);
+
+/* The job names of req in parts whose requests each fit in
+ * PROTO_MAX_REQUEST: a new array of arrays, or NULL if one name alone is
+ * too long. */
+static json_t *split_job_names(const json_t *req) {
+	json_auto_t *bare = json_deep_copy(req);
+	json_t *names = json_object_get(req, "jobs"), *name, *parts = json_array(), *part = NULL;
+	struct buf b = { 0 };
+	size_t i, base, used = 0;
+
+	if (!bare || !parts)
+		abort();   /* only out of memory */
+	json_object_del(bare, "jobs");
+	proto_dump_append(bare, &b);
+	base = b.len + sizeof ",\"jobs\":[]";
+	json_array_foreach(names, i, name) {
+		b.len = 0;
+		proto_append_string(&b, json_string_value(name));
+		if (base + b.len + 1 > PROTO_MAX_REQUEST) {
+			json_decref(parts);
+			parts = NULL;
+			break;
+		}
+		if (!part || base + used + b.len + 1 > PROTO_MAX_REQUEST) {
+			part = json_array();
+			if (!part || json_array_append_new(parts, part) < 0)
+				abort();
+			used = 0;
+		}
+		if (json_array_append(part, name) < 0)
+			abort();
+		used += b.len + 1;
+	}
+	buf_free(&b);
+	return parts;
+}
+
+/* ctl_call() for a request on jobs whose names do not fit in one request
+ * (thousands of instances): one request per part, on the same connection,
+ * their "jobs" joined into the first answer. For commands where that is
+ * the same as one request: status, start, restart, stop and signal. */
+static int ctl_call_split(struct ctl *c, const json_t *req, json_t **ret) {
+	_cleanup_free_ char *line = NULL;
+	json_auto_t *parts = NULL, *part_req = NULL;
+	static const char *const joined[] = { "jobs", "rows" };   /* rows: status for a table */
+	json_t *part;
+	size_t len, i;
+	int r;
+
+	line = proto_dump_line(req, &len);
+	if (len <= PROTO_MAX_REQUEST)
+		return ctl_call(c, req, ret);
+	*ret = NULL;
+	if (!(parts = split_job_names(req))) {
+		ctl_warn("a job name is too long for a request (at most %d bytes)", PROTO_MAX_REQUEST);
+		return EXIT_USAGE;
+	}
+	if (!(part_req = json_deep_copy(req)))
+		abort();
+	c->print_jobs_raw = false;   /* one array is printed, not one per part */
+	json_array_foreach(parts, i, part) {
+		json_t *resp;
+
+		request_set(part_req, "jobs", json_incref(part));
+		if ((r = ctl_call(c, part_req, &resp))) {
+			json_decref(*ret);
+			*ret = NULL;
+			return r;
+		}
+		if (!*ret) {
+			*ret = resp;
+			continue;
+		}
+		for (size_t k = 0; k < ELEMENTSOF(joined); k++) {
+			json_t *all = json_object_get(*ret, joined[k]), *more = json_object_get(resp, joined[k]);
+			if (json_is_array(all) && json_is_array(more) && json_array_extend(all, more) < 0)
+				abort();
+		}
+		json_decref(resp);
+	}
+	return 0;
+}
+
 /* The array `key` of a response, or NULL after reporting its absence. */
 static json_t *response_array(const json_t *resp, const char *key) {
 	json_t *v = json_object_get(resp, key);
@@ -582,7 +666,7 @@ static int cmd_status(struct ctl *c, const struct ctl_args *a) {
 	if (!c->json)
 		request_set(req, "columns", table_columns());
 	c->print_jobs_raw = c->json;
-	if ((r = ctl_call(c, req, &resp)))
+	if ((r = ctl_call_split(c, req, &resp)))
 		return r;
 	if (!resp)
 		return 0;   /* printed as received */
@@ -598,7 +682,7 @@ static int cmd_status(struct ctl *c, const struct ctl_args *a) {
 /* Sends a request whose answer carries "jobs" and prints them with --json.
  * Returns 0 with *resp (to free) and *jobs (inside it) set, or an exit status. */
 static int call_for_jobs(struct ctl *c, const json_t *req, json_t **resp, json_t **jobs) {
-	int r = ctl_call(c, req, resp);
+	int r = ctl_call_split(c, req, resp);
 
 	if (r)
 		return r;
@@ -665,10 +749,19 @@ static int cmd_signal(struct ctl *c, const struct ctl_args *a) {
  * The daemon answers at the end (progress lines before it are shown by
  * ctl_call when stderr is a terminal). */
 static int wait_for_jobs(struct ctl *c, const json_t *req) {
+	_cleanup_free_ char *line = NULL;
 	json_auto_t *resp = NULL;
 	json_t *jobs;
+	size_t len;
 	int r;
 
+	/* one wait must name them all: its timeout and answer cover the set */
+	line = proto_dump_line(req, &len);
+	if (len > PROTO_MAX_REQUEST) {
+		ctl_warn("too many job names for one wait (%zu bytes, at most %d): "
+			 "name them with a pattern such as 'tmpl@*'", len, PROTO_MAX_REQUEST);
+		return EXIT_USAGE;
+	}
 	if ((r = call_for_jobs(c, req, &resp, &jobs)))
 		return r;
 	if (json_is_true(json_object_get(resp, "timed_out"))) {

@@ -1,10 +1,10 @@
 /* The persistent run log (see history.h). */
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <malloc.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include "history.h"
+#include "job.h"
 #include "log.h"
 #include "proto.h"
 #include "util.h"
@@ -153,13 +153,6 @@ int history_append(struct history *h, const char *line, size_t len, uint64_t run
 	return 0;
 }
 
-bool history_name_matches(const char *name, const char *pattern) {
-	if (strcmp(name, pattern) == 0 || fnmatch(pattern, name, 0) == 0)
-		return true;
-	size_t n = strlen(pattern);
-	return strncmp(name, pattern, n) == 0 && name[n] == '@';
-}
-
 struct query {
 	const char *const *patterns;
 	size_t n_patterns;
@@ -186,7 +179,7 @@ static void collect(json_t *rec, void *ud) {
 		return;
 	bool match = q->n_patterns == 0;
 	for (size_t i = 0; !match && i < q->n_patterns; i++)
-		match = history_name_matches(name, q->patterns[i]);
+		match = job_name_matches(name, q->patterns[i]);
 	if (!match)
 		return;
 	json_array_append(q->out, rec);

@@ -32,5 +32,3 @@ int history_append(struct history *h, const char *line, size_t len, uint64_t run
  * last `limit` of them (0 = all). Returns a JSON array. */
 json_t *history_query(struct history *h, const char *const *patterns, size_t n_patterns, size_t limit,
 		      size_t *ret_skipped);
-/* Does a job name match a pattern: name, glob, or template/pool base name. */
-bool history_name_matches(const char *name, const char *pattern);

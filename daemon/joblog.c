@@ -147,9 +147,10 @@ static void close_pipe(struct joblog *l) {
 	l->file_fd = -1;
 }
 
-/* Read one bounded batch so a chatty job cannot starve the others. Returns
- * false at EOF or error. */
-static bool read_batch(struct joblog *l, size_t max) {
+enum batch_end { BATCH_DRAINED, BATCH_MORE, BATCH_EOF };
+
+/* Read one bounded batch so a chatty job cannot starve the others. */
+static enum batch_end read_batch(struct joblog *l, size_t max) {
 	char chunk[65536];
 	size_t total = 0;
 
@@ -158,19 +159,36 @@ static bool read_batch(struct joblog *l, size_t max) {
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return errno == EAGAIN;
+			return errno == EAGAIN ? BATCH_DRAINED : BATCH_EOF;
 		if (n == 0)
-			return false;
+			return BATCH_EOF;
 		take_output(l, chunk, (size_t) n);
 		total += (size_t) n;
 	}
-	return true;
+	return BATCH_MORE;
 }
+
+/* The capture pipes are edge-triggered: level-triggered, every one at EOF
+ * and not yet read would be polled again by each epoll_wait(), and sd-event
+ * dispatches one source per wait. Stopping 10,000 jobs took 17 s that way. */
+#define CAPTURE_EVENTS (EPOLLIN | EPOLLET)
 
 static int on_output(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
 	struct joblog *l = userdata;
-	if (!read_batch(l, 256 * 1024))
+
+	switch (read_batch(l, 256 * 1024)) {
+	case BATCH_EOF:
 		close_pipe(l);
+		break;
+	case BATCH_MORE:
+		/* not drained, so no new edge would come: setting the events
+		 * again re-arms it (sd-event never skips that for EPOLLET) */
+		if (sd_event_source_set_io_events(s, CAPTURE_EVENTS) < 0)
+			log_warn("cannot re-arm the output pipe of a job; it is read when the job ends");
+		break;
+	case BATCH_DRAINED:
+		break;
+	}
 	return 0;
 }
 
@@ -189,7 +207,7 @@ int joblog_open_run(struct job *j, sd_event *e, int *ret_write_fd) {
 		close(p[1]);
 		return -err;
 	}
-	int r = sd_event_add_io(e, &l->io, p[0], EPOLLIN, on_output, l);
+	int r = sd_event_add_io(e, &l->io, p[0], CAPTURE_EVENTS, on_output, l);
 	if (r < 0) {
 		close(p[0]);
 		close(p[1]);

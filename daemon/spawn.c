@@ -454,6 +454,8 @@ static bool under_valgrind(void) {
 /* The stdio slots: the lowest free fds, so that a child's private table
  * is small. */
 static int stdio_slots_init(void) {
+	if (devnull_fd >= 0)
+		return 0;
 	devnull_fd = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
 	if (devnull_fd < 0)
 		return -errno;

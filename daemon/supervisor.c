@@ -181,8 +181,7 @@ static void push_job(struct supervisor *s, struct job ***v, size_t *n, struct jo
 
 /* "base" of "base@x" matches base alone. */
 static bool instance_of(const struct job *j, const char *base) {
-	size_t n = strlen(base);
-	return strncmp(j->name, base, n) == 0 && j->name[n] == '@' && strcmp(j->config->name, base) == 0;
+	return job_name_is_instance_of(j->name, base) && strcmp(j->config->name, base) == 0;
 }
 
 /* A template argument becomes part of paths (%i): no '/', no ".", "..",

@@ -307,6 +307,44 @@ class StartStopTest(SupdCase):
         self.assertEqual(self.job("svc")["state"], "running")
 
 
+class LongNameListTest(SupdCase):
+    """supctl splits a list of names too long for one request (64 KiB)."""
+    SUPD_EXTRA = "max_parallel = 0"
+    CONFIG = """
+        [job:t@]
+        command = true
+        autostart = false
+        """
+    N = 1500
+
+    def names(self):
+        return ["t@%s-%04d" % ("x" * 40, i) for i in range(self.N)]
+
+    def test_start_status_and_stop_of_more_names_than_one_request_holds(self):
+        names = self.names()
+        self.assertGreater(sum(len(n) + 3 for n in names), 65536)
+        r = self.ctl("--json", "start", *names, check=0)
+        started = json.loads(r.stdout)
+        self.assertEqual([j["name"] for j in started], names, "every name once, in order")
+        self.ctl("wait", "t", check=0)
+        jobs = json.loads(self.ctl("--json", "status", *names, check=0).stdout)
+        self.assertEqual([j["name"] for j in jobs], names)
+        self.assertEqual({j["state"] for j in jobs}, {"exited"})
+        r = self.ctl("status", *names, check=0)
+        rows = r.stdout.splitlines()[1:]
+        self.assertEqual([l.split()[0] for l in rows], names, self.msg("one table row per job", r))
+        self.ctl("stop", *names, check=0)
+
+    def test_wait_on_too_many_names_says_how(self):
+        r = self.ctl("wait", *self.names(), check=2)
+        self.assertIn("pattern", r.stderr)
+        self.assertServes()
+
+    def assertServes(self):
+        self.assertAlive()
+        self.ctl("status", check=0)
+
+
 class SignalTest(SupdCase):
     CONFIG = """
         [job:trapper]
