@@ -443,30 +443,39 @@ static int ctl_call(struct ctl *c, const json_t *req, json_t **ret) {
 }
 
 static void request_set(json_t *req, const char *key, json_t *value);
+static json_t *request_new(const char *cmd);
 
-/* The job names of req in parts whose requests each fit in
+/* Bytes of a JSON value as a request carries it (proto_dump_line():
+ * compact, non-ASCII escaped as \uXXXX). */
+static size_t encoded_size(const json_t *v) {
+	return json_dumpb(v, NULL, 0, JSON_ENCODE_ANY | JSON_COMPACT | JSON_ENSURE_ASCII);
+}
+
+/* The job names of req, each once, in parts whose requests each fit in
  * PROTO_MAX_REQUEST: a new array of arrays, or NULL if one name alone is
  * too long. */
 static json_t *split_job_names(const json_t *req) {
 	json_auto_t *bare = json_deep_copy(req);
+	json_auto_t *seen = json_object();
 	json_t *names = json_object_get(req, "jobs"), *name, *parts = json_array(), *part = NULL;
-	struct buf b = { 0 };
 	size_t i, base, used = 0;
 
-	if (!bare || !parts)
+	if (!bare || !seen || !parts)
 		abort();   /* only out of memory */
 	json_object_del(bare, "jobs");
-	proto_dump_append(bare, &b);
-	base = b.len + sizeof ",\"jobs\":[]";
+	base = encoded_size(bare) + sizeof ",\"jobs\":[]\n";
 	json_array_foreach(names, i, name) {
-		b.len = 0;
-		proto_append_string(&b, json_string_value(name));
-		if (base + b.len + 1 > PROTO_MAX_REQUEST) {
+		size_t n = encoded_size(name) + 1;   /* and a comma */
+
+		if (json_object_get(seen, json_string_value(name)))
+			continue;
+		if (json_object_set(seen, json_string_value(name), json_true()) < 0)
+			abort();
+		if (base + n > PROTO_MAX_REQUEST) {
 			json_decref(parts);
-			parts = NULL;
-			break;
+			return NULL;
 		}
-		if (!part || base + used + b.len + 1 > PROTO_MAX_REQUEST) {
+		if (!part || base + used + n > PROTO_MAX_REQUEST) {
 			part = json_array();
 			if (!part || json_array_append_new(parts, part) < 0)
 				abort();
@@ -474,22 +483,81 @@ static json_t *split_job_names(const json_t *req) {
 		}
 		if (json_array_append(part, name) < 0)
 			abort();
-		used += b.len + 1;
+		used += n;
 	}
-	buf_free(&b);
 	return parts;
 }
 
+/* Sends req once per part of names (as its "jobs"). Returns 0 with *ret
+ * the first answer, the "jobs" and "rows" of the others appended to it,
+ * each job once (ret NULL: answers dropped), or an exit status. */
+static int call_parts(struct ctl *c, const json_t *req, const json_t *parts, json_t **ret) {
+	static const char *const joined[] = { "jobs", "rows" };   /* rows: status for a table */
+	json_auto_t *part_req = json_deep_copy(req), *seen = json_object();
+	json_t *first = NULL, *part;
+	size_t i;
+	int r;
+
+	if (!part_req || !seen)
+		abort();
+	json_array_foreach(parts, i, part) {
+		json_t *resp;
+
+		request_set(part_req, "jobs", json_incref((json_t *) part));
+		if ((r = ctl_call(c, part_req, &resp))) {
+			json_decref(first);
+			return r;
+		}
+		/* a job matched by patterns in two parts is listed once */
+		for (size_t k = 0; k < ELEMENTSOF(joined); k++) {
+			json_t *in = json_object_get(resp, joined[k]), *out, *item;
+			size_t j;
+
+			if (!json_is_array(in))
+				continue;
+			if (!(out = json_array()))
+				abort();
+			json_array_foreach(in, j, item) {
+				const char *name = json_string_value(json_is_array(item) ? json_array_get(item, 0)
+											  : json_object_get(item, "name"));
+				if (name && json_object_get(seen, name))
+					continue;
+				if ((name && json_object_set(seen, name, json_true()) < 0) ||
+				    json_array_append(out, item) < 0)
+					abort();
+			}
+			if (first) {
+				json_t *all = json_object_get(first, joined[k]);
+				if (json_is_array(all) && json_array_extend(all, out) < 0)
+					abort();
+				json_decref(out);
+			} else
+				request_set(resp, joined[k], out);
+		}
+		if (first)
+			json_decref(resp);
+		else
+			first = resp;
+	}
+	if (ret)
+		*ret = first;
+	else
+		json_decref(first);
+	return 0;
+}
+
 /* ctl_call() for a request on jobs whose names do not fit in one request
- * (thousands of instances): one request per part, on the same connection,
- * their "jobs" joined into the first answer. For commands where that is
- * the same as one request: status, start, restart, stop and signal. */
+ * (thousands of instances): one request per part, on the same connection.
+ * So that this acts as one request would: every name of stop, restart and
+ * signal is checked (by a status of each part) before any job is touched,
+ * and stop signals every part before waiting for any. start cannot be
+ * checked that way (it creates instances): a part refused there leaves the
+ * parts before it started. */
 static int ctl_call_split(struct ctl *c, const json_t *req, json_t **ret) {
 	_cleanup_free_ char *line = NULL;
-	json_auto_t *parts = NULL, *part_req = NULL;
-	static const char *const joined[] = { "jobs", "rows" };   /* rows: status for a table */
-	json_t *part;
-	size_t len, i;
+	json_auto_t *parts = NULL;
+	const char *cmd = json_string_value(json_object_get(req, "cmd"));
+	size_t len;
 	int r;
 
 	line = proto_dump_line(req, &len);
@@ -500,30 +568,22 @@ static int ctl_call_split(struct ctl *c, const json_t *req, json_t **ret) {
 		ctl_warn("a job name is too long for a request (at most %d bytes)", PROTO_MAX_REQUEST);
 		return EXIT_USAGE;
 	}
-	if (!(part_req = json_deep_copy(req)))
-		abort();
 	c->print_jobs_raw = false;   /* one array is printed, not one per part */
-	json_array_foreach(parts, i, part) {
-		json_t *resp;
-
-		request_set(part_req, "jobs", json_incref(part));
-		if ((r = ctl_call(c, part_req, &resp))) {
-			json_decref(*ret);
-			*ret = NULL;
+	if (streq_ptr(cmd, "stop") || streq_ptr(cmd, "restart") || streq_ptr(cmd, "signal")) {
+		json_auto_t *check = request_new("status");
+		request_set(check, "columns", json_array());
+		if ((r = call_parts(c, check, parts, NULL)))
 			return r;
-		}
-		if (!*ret) {
-			*ret = resp;
-			continue;
-		}
-		for (size_t k = 0; k < ELEMENTSOF(joined); k++) {
-			json_t *all = json_object_get(*ret, joined[k]), *more = json_object_get(resp, joined[k]);
-			if (json_is_array(all) && json_is_array(more) && json_array_extend(all, more) < 0)
-				abort();
-		}
-		json_decref(resp);
 	}
-	return 0;
+	if (streq_ptr(cmd, "stop") && json_is_true(json_object_get(req, "wait"))) {
+		json_auto_t *now = json_deep_copy(req);
+		if (!now)
+			abort();
+		request_set(now, "wait", json_false());
+		if ((r = call_parts(c, now, parts, NULL)))
+			return r;
+	}
+	return call_parts(c, req, parts, ret);
 }
 
 /* The array `key` of a response, or NULL after reporting its absence. */
@@ -655,6 +715,27 @@ static json_t *table_columns(void) {
 	return v;
 }
 
+/* Table rows made from job objects, for a supd that does not know
+ * "columns" yet (still running after an upgrade). */
+static json_t *rows_of_jobs(const json_t *jobs) {
+	json_t *rows = json_array(), *job;
+	size_t i;
+
+	if (!rows)
+		abort();
+	json_array_foreach(jobs, i, job) {
+		json_t *row = json_array();
+		for (const char *const *f = render_status_fields; row && *f; f++) {
+			json_t *v = json_object_get(job, *f);
+			if (json_array_append_new(row, v ? json_incref(v) : json_null()) < 0)
+				abort();
+		}
+		if (!row || json_array_append_new(rows, row) < 0)
+			abort();
+	}
+	return rows;
+}
+
 static int cmd_status(struct ctl *c, const struct ctl_args *a) {
 	json_auto_t *req = request_new("status");
 	json_auto_t *resp = NULL;
@@ -670,6 +751,8 @@ static int cmd_status(struct ctl *c, const struct ctl_args *a) {
 		return r;
 	if (!resp)
 		return 0;   /* printed as received */
+	if (!c->json && !json_object_get(resp, "rows") && json_is_array(json_object_get(resp, "jobs")))
+		request_set(resp, "rows", rows_of_jobs(json_object_get(resp, "jobs")));   /* an older supd */
 	if (!(jobs = response_array(resp, c->json ? "jobs" : "rows")))
 		return EXIT_UNREACHABLE;
 	if (c->json)

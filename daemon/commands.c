@@ -107,6 +107,11 @@ static int collect_columns(struct client *c, json_t *req, enum job_field **ret, 
 		client_reply_error(c, "\"columns\" must be an array of field names");
 		return -1;
 	}
+	/* each field at most once: a short request must not ask for a huge reply */
+	if (json_array_size(names) > _JOB_FIELD_MAX) {
+		client_reply_error(c, "\"columns\" names more than the %d fields there are", _JOB_FIELD_MAX);
+		return -1;
+	}
 	v = xreallocarray(NULL, json_array_size(names) + 1, sizeof(*v));
 	json_array_foreach(names, i, name) {
 		int f = job_field_from_string(json_string_value(name));

@@ -184,7 +184,7 @@ static int on_output(sd_event_source *s, int fd, uint32_t revents, void *userdat
 		/* not drained, so no new edge would come: setting the events
 		 * again re-arms it (sd-event never skips that for EPOLLET) */
 		if (sd_event_source_set_io_events(s, CAPTURE_EVENTS) < 0)
-			log_warn("cannot re-arm the output pipe of a job; it is read when the job ends");
+			log_warn("cannot re-arm the output pipe of a job: its output may stall");
 		break;
 	case BATCH_DRAINED:
 		break;

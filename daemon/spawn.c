@@ -538,6 +538,11 @@ static int start_stage(struct spawn_ctx *c, size_t i, int in, int out) {
 	(void) sigprocmask(SIG_SETMASK, &all, &old);
 	pid_t pid = clone(child_main, child_stack + CHILD_STACK_SIZE,
 			  CHILD_CLONE_FLAGS | (share_fd_table ? CLONE_FILES : 0), &a);
+	if (pid < 0 && errno == EINVAL && share_fd_table) {
+		/* an emulator or sandbox that refuses CLONE_FILES: copy instead */
+		share_fd_table = false;
+		pid = clone(child_main, child_stack + CHILD_STACK_SIZE, CHILD_CLONE_FLAGS, &a);
+	}
 	int e = errno;
 	(void) sigprocmask(SIG_SETMASK, &old, NULL);
 	r = stdio_slots_set(NULL);

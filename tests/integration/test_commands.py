@@ -172,7 +172,7 @@ class StatusTest(SupdCase):
 
     def test_bad_columns_are_refused(self):
         for cols, err in ((["name", "bogus"], "unknown field: bogus"), ("name", "array"),
-                          ([1], "strings"), ([None], "strings")):
+                          ([1], "strings"), ([None], "strings"), (["error"] * 20, "more than")):
             rep = self.request({"cmd": "status", "columns": cols})
             self.assertIs(rep["ok"], False, rep)
             self.assertIn(err, rep["error"])
@@ -314,6 +314,10 @@ class LongNameListTest(SupdCase):
         [job:t@]
         command = true
         autostart = false
+
+        [job:s@]
+        command = sleep 300
+        autostart = false
         """
     N = 1500
 
@@ -334,6 +338,33 @@ class LongNameListTest(SupdCase):
         rows = r.stdout.splitlines()[1:]
         self.assertEqual([l.split()[0] for l in rows], names, self.msg("one table row per job", r))
         self.ctl("stop", *names, check=0)
+
+    def sleeper_names(self, n=120):
+        # 194 bytes each, 6 per "é" once escaped as \u00e9: two requests' worth
+        return ["s@%s-%03d" % ("\u00e9" * 97, i) for i in range(n)]
+
+    def test_non_ascii_names_are_measured_as_sent(self):
+        names = self.sleeper_names()
+        self.ctl("start", *names, check=0)
+        jobs = json.loads(self.ctl("--json", "status", *names, *names[:5], check=0).stdout)
+        self.assertEqual([j["name"] for j in jobs], names, "each job once, in order")
+        self.assertEqual({j["state"] for j in jobs}, {"running"})
+
+    def test_a_bad_name_in_a_long_list_stops_nothing(self):
+        names = self.sleeper_names()
+        self.ctl("start", *names, check=0)
+        r = self.ctl("stop", *names, "nosuchjob", check=4)
+        self.assertIn("nosuchjob", r.stderr)
+        states = {j["state"] for j in json.loads(self.ctl("--json", "status", "s", check=0).stdout)}
+        self.assertEqual(states, {"running"}, "a refused stop must not have stopped a part")
+        self.ctl("signal", "HUP", *names, "nosuchjob", check=4)
+        self.assertEqual({j["state"] for j in json.loads(self.ctl("--json", "status", "s").stdout)},
+                         {"running"})
+        t0 = time.monotonic()
+        self.ctl("stop", *names, check=0)
+        self.assertEqual({j["state"] for j in json.loads(self.ctl("--json", "status", "s").stdout)},
+                         {"stopped"})
+        self.assertLess(time.monotonic() - t0, 20)
 
     def test_wait_on_too_many_names_says_how(self):
         r = self.ctl("wait", *self.names(), check=2)
