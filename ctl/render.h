@@ -22,7 +22,7 @@ extern const char *const render_status_fields[];
 /* Table NAME STATE PID SINCE EXIT RESTARTS from status "rows" (arrays of
  * render_status_fields), one line per job; a job with an error gets a
  * "  error: ..." line under its row. Returns 0 or -errno. */
-int render_status_table(const json_t *jobs, FILE *f);
+int render_status_table(const json_t *rows, FILE *f);
 
 /* Table RUN NAME STARTED DURATION EXIT, one row per finished run. */
 int render_history(const json_t *runs, FILE *f);

@@ -451,6 +451,11 @@ static size_t encoded_size(const json_t *v) {
 	return json_dumpb(v, NULL, 0, JSON_ENCODE_ANY | JSON_COMPACT | JSON_ENSURE_ASCII);
 }
 
+/* Bytes of the line that carries req (with its newline). */
+static size_t request_size(const json_t *req) {
+	return encoded_size(req) + 1;
+}
+
 /* The job names of req, each once, in parts whose requests each fit in
  * PROTO_MAX_REQUEST: a new array of arrays, or NULL if one name alone is
  * too long. */
@@ -488,18 +493,36 @@ static json_t *split_job_names(const json_t *req) {
 	return parts;
 }
 
+/* Appends to dst the jobs (objects) or rows (name first) of src whose name
+ * is not in seen yet: a job matched by patterns in two parts is listed
+ * once. */
+static void append_unseen(json_t *dst, const json_t *src, json_t *seen) {
+	json_t *item;
+	size_t i;
+
+	json_array_foreach(src, i, item) {
+		const char *name = json_string_value(json_is_array(item) ? json_array_get(item, 0)
+								  : json_object_get(item, "name"));
+		if (name && json_object_get(seen, name))
+			continue;
+		if ((name && json_object_set(seen, name, json_true()) < 0) || json_array_append(dst, item) < 0)
+			abort();   /* only out of memory */
+	}
+}
+
 /* Sends req once per part of names (as its "jobs"). Returns 0 with *ret
- * the first answer, the "jobs" and "rows" of the others appended to it,
- * each job once (ret NULL: answers dropped), or an exit status. */
+ * the first answer with the "jobs" or "rows" of all answers in it, each
+ * job once (ret NULL: answers dropped), or an exit status. */
 static int call_parts(struct ctl *c, const json_t *req, const json_t *parts, json_t **ret) {
 	static const char *const joined[] = { "jobs", "rows" };   /* rows: status for a table */
 	json_auto_t *part_req = json_deep_copy(req), *seen = json_object();
-	json_t *first = NULL, *part;
+	json_auto_t *all_jobs = json_array(), *all_rows = json_array();
+	json_t *all[] = { all_jobs, all_rows }, *first = NULL, *part;
 	size_t i;
 	int r;
 
-	if (!part_req || !seen)
-		abort();
+	if (!part_req || !seen || !all_jobs || !all_rows)
+		abort();   /* only out of memory */
 	json_array_foreach(parts, i, part) {
 		json_t *resp;
 
@@ -508,37 +531,16 @@ static int call_parts(struct ctl *c, const json_t *req, const json_t *parts, jso
 			json_decref(first);
 			return r;
 		}
-		/* a job matched by patterns in two parts is listed once */
-		for (size_t k = 0; k < ELEMENTSOF(joined); k++) {
-			json_t *in = json_object_get(resp, joined[k]), *out, *item;
-			size_t j;
-
-			if (!json_is_array(in))
-				continue;
-			if (!(out = json_array()))
-				abort();
-			json_array_foreach(in, j, item) {
-				const char *name = json_string_value(json_is_array(item) ? json_array_get(item, 0)
-											  : json_object_get(item, "name"));
-				if (name && json_object_get(seen, name))
-					continue;
-				if ((name && json_object_set(seen, name, json_true()) < 0) ||
-				    json_array_append(out, item) < 0)
-					abort();
-			}
-			if (first) {
-				json_t *all = json_object_get(first, joined[k]);
-				if (json_is_array(all) && json_array_extend(all, out) < 0)
-					abort();
-				json_decref(out);
-			} else
-				request_set(resp, joined[k], out);
-		}
+		for (size_t k = 0; k < ELEMENTSOF(joined); k++)
+			append_unseen(all[k], json_object_get(resp, joined[k]), seen);
 		if (first)
 			json_decref(resp);
 		else
 			first = resp;
 	}
+	for (size_t k = 0; k < ELEMENTSOF(joined); k++)
+		if (json_object_get(first, joined[k]))
+			request_set(first, joined[k], json_incref(all[k]));
 	if (ret)
 		*ret = first;
 	else
@@ -554,14 +556,11 @@ static int call_parts(struct ctl *c, const json_t *req, const json_t *parts, jso
  * checked that way (it creates instances): a part refused there leaves the
  * parts before it started. */
 static int ctl_call_split(struct ctl *c, const json_t *req, json_t **ret) {
-	_cleanup_free_ char *line = NULL;
 	json_auto_t *parts = NULL;
 	const char *cmd = json_string_value(json_object_get(req, "cmd"));
-	size_t len;
 	int r;
 
-	line = proto_dump_line(req, &len);
-	if (len <= PROTO_MAX_REQUEST)
+	if (request_size(req) <= PROTO_MAX_REQUEST)
 		return ctl_call(c, req, ret);
 	*ret = NULL;
 	if (!(parts = split_job_names(req))) {
@@ -832,14 +831,12 @@ static int cmd_signal(struct ctl *c, const struct ctl_args *a) {
  * The daemon answers at the end (progress lines before it are shown by
  * ctl_call when stderr is a terminal). */
 static int wait_for_jobs(struct ctl *c, const json_t *req) {
-	_cleanup_free_ char *line = NULL;
 	json_auto_t *resp = NULL;
 	json_t *jobs;
-	size_t len;
+	size_t len = request_size(req);
 	int r;
 
 	/* one wait must name them all: its timeout and answer cover the set */
-	line = proto_dump_line(req, &len);
 	if (len > PROTO_MAX_REQUEST) {
 		ctl_warn("too many job names for one wait (%zu bytes, at most %d): "
 			 "name them with a pattern such as 'tmpl@*'", len, PROTO_MAX_REQUEST);

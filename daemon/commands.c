@@ -52,19 +52,32 @@ static int collect_jobs(struct client *c, json_t *req, bool create, bool all_if_
 	return 0;
 }
 
-/* ,"jobs":[...]} closing a reply begun by the caller. */
-static void append_jobs(struct buf *b, struct job *const *v, size_t n) {
+/* [...] of the jobs in v (NULL: a job gone meanwhile): job objects, or
+ * with columns, rows of those fields. */
+static void append_job_array(struct buf *b, struct job *const *v, size_t n,
+			     const enum job_field *columns, size_t n_columns) {
 	bool first = true;
 
-	buf_appendf(b, ",\"jobs\":[");
-	for (size_t i = 0; i < n; i++)
-		if (v[i]) {
-			if (!first)
-				buf_append(b, ",", 1);
+	buf_append(b, "[", 1);
+	for (size_t i = 0; i < n; i++) {
+		if (!v[i])
+			continue;
+		if (!first)
+			buf_append(b, ",", 1);
+		if (columns)
+			job_json_append_row(b, v[i], columns, n_columns);
+		else
 			job_json_append(b, v[i], NULL);
-			first = false;
-		}
-	buf_appendf(b, "]}");
+		first = false;
+	}
+	buf_append(b, "]", 1);
+}
+
+/* ,"jobs":[...]} closing a reply begun by the caller. */
+static void append_jobs(struct buf *b, struct job *const *v, size_t n) {
+	buf_appendf(b, ",\"jobs\":");
+	append_job_array(b, v, n, NULL, 0);
+	buf_append(b, "}", 1);
 }
 
 static void reply_jobs(struct client *c, struct job *const *v, size_t n) {
@@ -78,17 +91,10 @@ static void reply_jobs(struct client *c, struct job *const *v, size_t n) {
 static void reply_rows(struct client *c, struct job *const *v, size_t n,
 		       const enum job_field *columns, size_t n_columns) {
 	struct buf b = { 0 };
-	bool first = true;
 
-	buf_appendf(&b, "{\"ok\":true,\"rows\":[");
-	for (size_t i = 0; i < n; i++)
-		if (v[i]) {
-			if (!first)
-				buf_append(&b, ",", 1);
-			job_json_append_row(&b, v[i], columns, n_columns);
-			first = false;
-		}
-	buf_appendf(&b, "]}");
+	buf_appendf(&b, "{\"ok\":true,\"rows\":");
+	append_job_array(&b, v, n, columns, n_columns);
+	buf_append(&b, "}", 1);
 	client_reply_text(c, &b);
 }
 
@@ -112,6 +118,7 @@ static int collect_columns(struct client *c, json_t *req, enum job_field **ret, 
 		client_reply_error(c, "\"columns\" names more than the %d fields there are", _JOB_FIELD_MAX);
 		return -1;
 	}
+	/* + 1: "columns":[] is a table of empty rows, so *ret is never NULL here */
 	v = xreallocarray(NULL, json_array_size(names) + 1, sizeof(*v));
 	json_array_foreach(names, i, name) {
 		int f = job_field_from_string(json_string_value(name));

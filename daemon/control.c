@@ -129,9 +129,19 @@ static void release_after(size_t reply_bytes) {
 }
 
 void client_reply_text(struct client *c, struct buf *b) {
+	size_t n;
+
 	buf_append(b, "\n", 1);
-	client_send_text(c, b->data, b->len);
-	size_t n = b->len;
+	n = b->len;
+	if (!c->closing && c->out.len == 0) {
+		/* nothing queued: the reply becomes the output buffer, no copy
+		 * of a status of 10,000 jobs */
+		struct buf t = c->out;
+		c->out = *b;
+		*b = t;
+		client_queued(c, 0);
+	} else
+		client_send_text(c, b->data, b->len);
 	buf_free(b);
 	release_after(n);
 }
