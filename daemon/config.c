@@ -25,6 +25,7 @@
 #include <sys/un.h>
 
 #include "config.h"
+#include "names.h"
 #include "parse.h"
 #include "subst.h"
 
@@ -163,16 +164,6 @@ static bool is_ascii_alnum(char c)
 	return is_ascii_alpha(c) || (c >= '0' && c <= '9');
 }
 
-/* Letters, digits, '_', '.', '-'; not empty, not "." or "..". */
-bool job_name_valid(const char *name)
-{
-	if (!name || !*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
-		return false;
-	for (const char *s = name; *s; s++)
-		if (!is_ascii_alnum(*s) && !strchr("_.-", *s))
-			return false;
-	return true;
-}
 
 /* ---- errors ---- */
 

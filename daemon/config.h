@@ -101,4 +101,3 @@ long config_max_parallel(const struct supd_config *c);
 
 const char *restart_policy_to_string(enum restart_policy p);
 const char *output_kind_to_string(enum output_kind k);
-bool job_name_valid(const char *name);

@@ -1,5 +1,4 @@
 /* The job object and its state machine (the table is in job.h). */
-#include <fnmatch.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -24,16 +23,6 @@ static const char *const state_names[_JOB_STATE_MAX] = {
 
 const char *job_state_to_string(enum job_state s) {
 	return s < _JOB_STATE_MAX ? state_names[s] : "unknown";
-}
-
-bool job_name_is_instance_of(const char *name, const char *base) {
-	size_t n = strlen(base);
-	return strncmp(name, base, n) == 0 && name[n] == '@';
-}
-
-bool job_name_matches(const char *name, const char *pattern) {
-	return strcmp(name, pattern) == 0 || fnmatch(pattern, name, 0) == 0 ||
-	       job_name_is_instance_of(name, pattern);
 }
 
 bool job_state_is_final(enum job_state s) {

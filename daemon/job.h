@@ -27,6 +27,7 @@
 #include <sys/types.h>
 #include <systemd/sd-event.h>
 #include "config.h"
+#include "names.h"
 #include "util.h"
 
 enum job_state {
@@ -124,9 +125,4 @@ bool job_is_active(const struct job *j);  /* has live processes */
 bool job_is_batch(const struct job *j);   /* restart = no: counts against max_parallel */
 const char *job_state_to_string(enum job_state s);
 
-/* The PATTERN rule of SPEC §1 on names alone: "base@x" is an instance of
- * base; a pattern matches a name that equals it, a name it matches as a
- * glob, and the instances of a base name. */
-bool job_name_is_instance_of(const char *name, const char *base);
-bool job_name_matches(const char *name, const char *pattern);
 void job_set_config(struct job *j, struct job_config *jc);

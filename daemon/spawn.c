@@ -19,6 +19,7 @@
 #ifdef HAVE_VALGRIND_H
 #include <valgrind/valgrind.h>
 #endif
+#include "jobfile.h"
 #include "log.h"
 #include "sd.h"
 #include "spawn.h"
@@ -53,6 +54,7 @@ struct spawn_ctx {
 	gid_t gid;
 	gid_t *groups;
 	int n_groups;
+	struct jobfile_cred cred;    /* the rights files are opened with */
 	struct spawn_result *res;
 };
 
@@ -100,26 +102,32 @@ static char *strip_quotes(char *v) {
 	return v;
 }
 
-/* KEY=VALUE lines; blank lines and '#' comments are skipped, "export " and
- * matching quotes around the value are accepted. */
-static int read_environment_file(struct spawn_ctx *c, const char *path, char ***envp) {
-	_cleanup_free_ char *line = NULL;
-	size_t cap = 0;
-	unsigned lineno = 0;
-	FILE *f = fopen(path, "re");
+/* Longest line of an environment_file. */
+#define ENV_FILE_LINE_MAX (64 * 1024)
 
-	if (!f)
-		return fail(c, errno, 126, "environment_file %s: %s", path, strerror(errno));
-	for (;;) {
-		errno = 0;
-		ssize_t n = getline(&line, &cap, f);
-		if (n < 0) {
-			int e = errno;
-			fclose(f);
-			return e ? fail(c, e, 126, "environment_file %s: %s", path, strerror(e)) : 0;
-		}
+/* KEY=VALUE lines; blank lines and '#' comments are skipped, "export " and
+ * matching quotes around the value are accepted. The file is opened with
+ * the job user's rights and bounded (jobfile.h). */
+static int read_environment_file(struct spawn_ctx *c, const char *path, char ***envp) {
+	_cleanup_free_ char *data = NULL;
+	const char *why;
+	size_t len;
+	unsigned lineno = 0;
+	int r = jobfile_read(path, &c->cred, &data, &len, &why);
+
+	if (r < 0)
+		return fail(c, r, 126, "environment_file %s: %s", path, why ? why : strerror(-r));
+	if (memchr(data, '\0', len))
+		return fail(c, EINVAL, 126, "environment_file %s: holds a NUL byte", path);
+	for (char *line = data, *end; *line; line = end) {
+		end = line + strcspn(line, "\n");
+		size_t n = (size_t) (end - line);
+		if (*end)
+			*end++ = '\0';
 		lineno++;
-		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		if (n > ENV_FILE_LINE_MAX)
+			return fail(c, EINVAL, 126, "environment_file %s:%u: line longer than 64 KiB", path, lineno);
+		while (n > 0 && line[n - 1] == '\r')
 			line[--n] = '\0';
 		char *s = line + strspn(line, " \t");
 		if (*s == '\0' || *s == '#')
@@ -128,14 +136,13 @@ static int read_environment_file(struct spawn_ctx *c, const char *path, char ***
 			s += 7 + strspn(s + 7, " \t");
 		char *eq = strchr(s, '=');
 		size_t klen = eq ? (size_t) (eq - s) : 0;
-		if (!eq || klen == 0 || strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") != klen) {
-			fclose(f);
+		if (!eq || klen == 0 || strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") != klen)
 			return fail(c, EINVAL, 126, "environment_file %s:%u: expected KEY=VALUE", path, lineno);
-		}
 		*eq = '\0';
 		_cleanup_free_ char *kv = xasprintf("%s=%s", s, strip_quotes(eq + 1));
 		*envp = env_set(*envp, kv);
 	}
+	return 0;
 }
 
 /* supd's own environment without private_env, as pointers into environ:
@@ -204,7 +211,7 @@ static int build_argv(struct spawn_ctx *c) {
 		c->argvs = xcalloc(1, sizeof(char **));
 		char **v = strv_push(NULL, "/bin/sh");
 		v = strv_push(v, "-c");
-		char *cmd = subst_expand(jc->command, c->instance, c->name);
+		char *cmd = subst_expand_sh(jc->command, c->instance, c->name);
 		v = strv_push(v, cmd);
 		free(cmd);
 		c->argvs[0] = v;
@@ -252,6 +259,10 @@ static int resolve_user(struct spawn_ctx *c) {
 		int want = n;
 		if (getgrouplist(pw->pw_name, c->gid, c->groups, &want) >= 0) {
 			c->n_groups = want;
+			c->cred = (struct jobfile_cred) {
+				.as_user = true, .uid = c->uid, .gid = c->gid,
+				.groups = c->groups, .n_groups = (size_t) want,
+			};
 			return 0;
 		}
 		if (want <= n)
@@ -262,18 +273,22 @@ static int resolve_user(struct spawn_ctx *c) {
 	}
 }
 
-/* Open a redirection target before fork; FIFOs never block supd. */
+static int open_null(struct spawn_ctx *c, const char *what, int flags, int *ret) {
+	int fd = open("/dev/null", flags | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return fail(c, errno, 126, "%s /dev/null: %s", what, strerror(errno));
+	*ret = fd;
+	return 0;
+}
+
+/* Open a redirection target before the spawn, with the job user's rights
+ * where the user could have changed the path (jobfile.h). */
 static int open_target(struct spawn_ctx *c, const char *what, const char *tmpl, int flags, int *ret) {
 	_cleanup_free_ char *path = subst_expand(tmpl, c->instance, c->name);
-	int fd = open(path, flags | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0644);
+	const char *why;
+	int fd = jobfile_open_stdio(path, flags, &c->cred, &why);
 	if (fd < 0)
-		return fail(c, errno, 126, "%s %s: %s", what, path, strerror(errno));
-	int fl = fcntl(fd, F_GETFL);
-	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
-		int e = errno;
-		close(fd);
-		return fail(c, e, 126, "%s %s: %s", what, path, strerror(e));
-	}
+		return fail(c, fd, 126, "%s %s: %s", what, path, why ? why : strerror(-fd));
 	*ret = fd;
 	return 0;
 }
@@ -281,7 +296,7 @@ static int open_target(struct spawn_ctx *c, const char *what, const char *tmpl, 
 static int open_output(struct spawn_ctx *c, const char *what, const struct output_spec *o, int inherit_fd, int *ret) {
 	switch (o->kind) {
 	case OUTPUT_NULL:
-		return open_target(c, what, "/dev/null", O_WRONLY, ret);
+		return open_null(c, what, O_WRONLY, ret);
 	case OUTPUT_FILE:
 		return open_target(c, what, o->path, O_WRONLY | O_CREAT | O_TRUNC, ret);
 	case OUTPUT_APPEND:
@@ -310,7 +325,8 @@ static int open_stdio(struct spawn_ctx *c) {
 	const struct job_config *jc = c->jc;
 	int r;
 
-	r = open_target(c, "stdin", jc->stdin_path ? jc->stdin_path : "/dev/null", O_RDONLY, &c->fd_in);
+	r = jc->stdin_path ? open_target(c, "stdin", jc->stdin_path, O_RDONLY, &c->fd_in)
+			   : open_null(c, "stdin", O_RDONLY, &c->fd_in);
 	if (r < 0)
 		return r;
 	r = open_output(c, "stdout", &jc->stdout_spec, STDOUT_FILENO, &c->fd_out);
@@ -386,8 +402,6 @@ static int child_main(void *arg) {
 	(void) sigprocmask(SIG_SETMASK, &none, NULL);
 	(void) setpgid(0, a->pgid);
 
-	if (c->directory && chdir(c->directory) < 0)
-		child_fail(a, STEP_CHDIR);
 	if (c->jc->nice != 0 && setpriority(PRIO_PROCESS, 0, c->jc->nice) < 0)
 		child_fail(a, STEP_NICE);
 	if (child_nofile_set)
@@ -400,6 +414,9 @@ static int child_main(void *arg) {
 		if (syscall(SYS_setresuid, c->uid, c->uid, c->uid) < 0)
 			child_fail(a, STEP_SETUID);
 	}
+	/* as the job's user: a directory it may not enter stays closed */
+	if (c->directory && chdir(c->directory) < 0)
+		child_fail(a, STEP_CHDIR);
 	execvpe(c->argvs[a->stage][0], c->argvs[a->stage], c->envp);
 	child_fail(a, STEP_EXEC);
 }

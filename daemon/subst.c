@@ -6,9 +6,21 @@
 #include "subst.h"
 #include "util.h"
 
+/* v as one single-quoted /bin/sh word ('\'' for a quote inside). */
+static void append_sh_quoted(struct buf *b, const char *v)
+{
+	buf_append(b, "'", 1);
+	for (const char *q; (q = strchr(v, '\'')); v = q + 1) {
+		buf_append(b, v, (size_t) (q - v));
+		buf_append(b, "'\\''", 4);
+	}
+	buf_append(b, v, strlen(v));
+	buf_append(b, "'", 1);
+}
+
 /* Expand %i, %n and %%; a NULL instance or name expands to "". Unknown
  * specifiers (rejected earlier by subst_valid) are copied unchanged. */
-char *subst_expand(const char *s, const char *instance, const char *name)
+static char *expand(const char *s, const char *instance, const char *name, bool sh_quote)
 {
 	struct buf b = { 0 };
 
@@ -34,12 +46,25 @@ char *subst_expand(const char *s, const char *instance, const char *name)
 			p++;
 			continue;
 		}
-		buf_append(&b, v, strlen(v));
+		if (sh_quote && p[1] != '%')
+			append_sh_quoted(&b, v);
+		else
+			buf_append(&b, v, strlen(v));
 		p++;
 	}
 	if (!b.data)
 		return xstrdup("");
 	return b.data;
+}
+
+char *subst_expand(const char *s, const char *instance, const char *name)
+{
+	return expand(s, instance, name, false);
+}
+
+char *subst_expand_sh(const char *s, const char *instance, const char *name)
+{
+	return expand(s, instance, name, true);
 }
 
 /* On failure *bad is the character after the '%', or '\0' for a lone '%'

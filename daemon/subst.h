@@ -6,5 +6,8 @@
 
 /* Returns a newly allocated expansion. */
 char *subst_expand(const char *s, const char *instance, const char *name);
+/* The same for a /bin/sh command line (shell = true): each value of %i and
+ * %n is substituted as one single-quoted word. */
+char *subst_expand_sh(const char *s, const char *instance, const char *name);
 /* True if s only uses known specifiers; else *bad is the offending char. */
 bool subst_valid(const char *s, char *bad);

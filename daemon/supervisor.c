@@ -184,17 +184,6 @@ static bool instance_of(const struct job *j, const char *base) {
 	return job_name_is_instance_of(j->name, base) && strcmp(j->config->name, base) == 0;
 }
 
-/* A template argument becomes part of paths (%i): no '/', no ".", "..",
- * no blanks, control or glob characters. */
-static bool instance_arg_valid(const char *arg) {
-	if (!*arg || strlen(arg) > 200 || strcmp(arg, ".") == 0 || strcmp(arg, "..") == 0)
-		return false;
-	for (const unsigned char *p = (const unsigned char *) arg; *p; p++)
-		if (*p <= ' ' || *p == 0x7f || strchr("/*?[]%\\'\"", *p))
-			return false;
-	return true;
-}
-
 int supervisor_match(struct supervisor *s, const char *pattern, bool create, struct job ***v, size_t *n) {
 	int matched = 0;   /* also counts jobs an earlier pattern added */
 	struct job *j = supervisor_find(s, pattern);

@@ -291,7 +291,7 @@ class SupdCase(TempDirCase):
         r = super().run(result)
         res = result if result is not None else r
         if res is not None and before is not None and \
-                len(res.failures) + len(res.errors) > before and self._final_log:
+                len(res.failures) + len(res.errors) > before and getattr(self, "_final_log", ""):
             sys.stderr.write(f"\n----- supd log of {self.id()} -----\n{self._final_log}"
                              f"\n----- end of supd log -----\n")
             sys.stderr.flush()

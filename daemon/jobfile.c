@@ -1,0 +1,294 @@
+/* Opening a job's files with the job user's rights (see jobfile.h). */
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/fsuid.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include "jobfile.h"
+#include "log.h"
+#include "util.h"
+
+/* As the kernel's own limit on links in one lookup. */
+#define LINKS_MAX 40
+
+/* A path component only root could have changed: owned by root or supd's
+ * uid, writable by no one else. */
+static bool only_root_can_change(const struct stat *st) {
+	return (st->st_uid == 0 || st->st_uid == geteuid()) && !(st->st_mode & (S_IWGRP | S_IWOTH));
+}
+
+/* supd's groups while an open runs with the job user's. */
+struct saved_cred {
+	gid_t *groups;
+	int n_groups;
+};
+
+static void cred_leave(struct saved_cred *s) {
+	(void) setfsuid(geteuid());
+	(void) setfsgid(getegid());
+	/* root setting a list it held a moment ago cannot fail; if it did,
+	 * supd would go on with a job user's groups: a broken invariant */
+	if (syscall(SYS_setgroups, (size_t) s->n_groups, s->groups) < 0)
+		fatal("cannot restore supd's groups");
+	free(s->groups);
+	s->groups = NULL;
+}
+
+/* File-system rights of the job's user for this thread (supd has one):
+ * the raw setgroups syscall, unlike glibc's, changes only the caller. */
+static int cred_enter(const struct jobfile_cred *cr, struct saved_cred *s) {
+	int n = getgroups(0, NULL);
+
+	if (n < 0)
+		return -errno;
+	s->groups = xcalloc((size_t) n + 1, sizeof(gid_t));
+	s->n_groups = getgroups(n, s->groups);
+	if (s->n_groups < 0) {
+		int e = errno;
+		free(s->groups);
+		return -e;
+	}
+	if (syscall(SYS_setgroups, cr->n_groups, cr->groups) < 0) {
+		int e = errno;
+		free(s->groups);
+		return -e;
+	}
+	(void) setfsgid(cr->gid);
+	(void) setfsuid(cr->uid);
+	/* setfsuid() reports no error; an invalid id reads the current one */
+	if ((uid_t) setfsuid((uid_t) -1) != cr->uid || (gid_t) setfsgid((gid_t) -1) != cr->gid) {
+		cred_leave(s);
+		return -EPERM;
+	}
+	return 0;
+}
+
+struct walk {
+	const struct jobfile_cred *cr;
+	uid_t link_owner;    /* besides root, who may own a link we follow */
+	int dirfd;           /* the directory the next component is looked up in */
+	bool trusted;        /* every directory so far only root could change */
+	unsigned links, retries;
+	char *path;          /* owned: the path as rewritten by links */
+	char *pos;           /* the next component in path */
+	const char **why;
+};
+
+static int walk_enter_dir(struct walk *w, int fd) {
+	struct stat st;
+
+	if (fstat(fd, &st) < 0) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		close(fd);
+		return -ENOTDIR;
+	}
+	if (w->dirfd >= 0)
+		close(w->dirfd);
+	w->dirfd = fd;
+	w->trusted = w->trusted && only_root_can_change(&st);
+	return 0;
+}
+
+static int walk_enter_root(struct walk *w) {
+	int fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	return fd < 0 ? -errno : walk_enter_dir(w, fd);
+}
+
+/* The link at fd replaces its name: its target, then what came after. */
+static int walk_follow(struct walk *w, int fd, const struct stat *st, const char *next) {
+	char target[PATH_MAX];
+
+	if (st->st_uid != 0 && st->st_uid != w->link_owner) {
+		*w->why = "a symbolic link on the path is owned by another user";
+		return -ELOOP;
+	}
+	if (++w->links > LINKS_MAX)
+		return -ELOOP;
+	ssize_t n = readlinkat(fd, "", target, sizeof(target));
+	if (n < 0)
+		return -errno;
+	if ((size_t) n >= sizeof(target) || (size_t) n + strlen(next) + 2 > PATH_MAX)
+		return -ENAMETOOLONG;
+	target[n] = '\0';
+	char *p = *next ? xasprintf("%s/%s", target, next) : xstrdup(target);
+	free(w->path);
+	w->path = w->pos = p;
+	return target[0] == '/' ? walk_enter_root(w) : 0;
+}
+
+static int open_in_dir(struct walk *w, bool as_supd, const char *name, int flags) {
+	struct saved_cred s = { 0 };
+	int r;
+
+	if (!as_supd && (r = cred_enter(w->cr, &s)) < 0)
+		return r;
+	int fd = openat(w->dirfd, name, flags | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0666);
+	int e = errno;
+	if (!as_supd)
+		cred_leave(&s);
+	return fd < 0 ? -e : fd;
+}
+
+/* Open the last component. Returns the fd, -EAGAIN when the name changed
+ * under us (look again), or -errno. */
+static int walk_open_last(struct walk *w, const char *name, const char *next, int flags) {
+	struct stat st;
+	int fd = openat(w->dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd >= 0) {
+		if (fstat(fd, &st) < 0) {
+			int e = errno;
+			close(fd);
+			return -e;
+		}
+		if (S_ISLNK(st.st_mode)) {
+			int r = walk_follow(w, fd, &st, next);
+			close(fd);
+			return r < 0 ? r : -EAGAIN;
+		}
+		close(fd);
+		bool as_supd = !w->cr->as_user || (w->trusted && only_root_can_change(&st));
+		fd = open_in_dir(w, as_supd, name, flags & ~O_CREAT);
+		/* it vanished, or became a link, since we looked */
+		return fd == -ELOOP || (fd == -ENOENT && (flags & O_CREAT)) ? -EAGAIN : fd;
+	}
+	if (errno != ENOENT || !(flags & O_CREAT))
+		return -errno;
+	/* in a directory only root can change, supd creates the file and
+	 * hands it to the job's user; elsewhere the user creates it */
+	bool as_supd = !w->cr->as_user || w->trusted;
+	fd = open_in_dir(w, as_supd, name, as_supd ? flags | O_EXCL : flags);
+	if (fd == -EEXIST || fd == -ELOOP)
+		return -EAGAIN;
+	if (fd >= 0 && as_supd && w->cr->as_user && fchown(fd, w->cr->uid, w->cr->gid) < 0) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
+static int walk(struct walk *w, int flags) {
+	for (;;) {
+		char *name = w->pos + strspn(w->pos, "/");
+		size_t len = strcspn(name, "/");
+		if (len == 0)
+			return -EISDIR;   /* "/" or a trailing slash: a directory */
+		char *next = name + len + strspn(name + len, "/");
+		bool last = *next == '\0' && name[len] == '\0';
+		name[len] = '\0';
+
+		if (last) {
+			int fd = walk_open_last(w, name, next, flags);
+			if (fd != -EAGAIN)
+				return fd;
+			if (++w->retries > LINKS_MAX)
+				return -ELOOP;
+			continue;
+		}
+		int fd = openat(w->dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		struct stat st;
+		if (fd < 0)
+			return -errno;
+		if (fstat(fd, &st) < 0) {
+			int e = errno;
+			close(fd);
+			return -e;
+		}
+		int r;
+		if (S_ISLNK(st.st_mode)) {
+			r = walk_follow(w, fd, &st, next);
+			close(fd);
+		} else {
+			r = walk_enter_dir(w, fd);
+			w->pos = next;
+		}
+		if (r < 0)
+			return r;
+	}
+}
+
+/* Open and check the type: regular files, and character devices when
+ * allow_chr. Returns the fd or -errno. */
+static int jobfile_open(const char *path, int flags, const struct jobfile_cred *cr, bool allow_chr, const char **why) {
+	struct walk w = {
+		.cr = cr, .link_owner = cr->as_user ? cr->uid : geteuid(), .dirfd = -1,
+		.trusted = true, .path = xstrdup(path), .why = why,
+	};
+	struct stat st;
+	int fd;
+
+	*why = NULL;
+	w.pos = w.path;
+	if (path[0] != '/') {
+		*why = "not an absolute path";
+		fd = -EINVAL;
+	} else if ((fd = walk_enter_root(&w)) >= 0)
+		fd = walk(&w, flags);
+	if (w.dirfd >= 0)
+		close(w.dirfd);
+	free(w.path);
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) < 0) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	if (!S_ISREG(st.st_mode) && !(allow_chr && S_ISCHR(st.st_mode))) {
+		close(fd);
+		*why = allow_chr ? "not a regular file or character device" : "not a regular file";
+		return -EINVAL;
+	}
+	return fd;
+}
+
+int jobfile_open_stdio(const char *path, int flags, const struct jobfile_cred *cr, const char **why) {
+	int fd = jobfile_open(path, flags, cr, true, why);
+	if (fd < 0)
+		return fd;
+	int fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
+int jobfile_read(const char *path, const struct jobfile_cred *cr, char **data, size_t *len, const char **why) {
+	_cleanup_close_ int fd = jobfile_open(path, O_RDONLY, cr, false, why);
+	struct buf b = { 0 };
+
+	if (fd < 0)
+		return fd;
+	buf_reserve(&b, 4096);
+	for (;;) {
+		if (b.len > JOBFILE_DATA_MAX) {
+			buf_free(&b);
+			*why = "larger than 1 MiB";
+			return -EFBIG;
+		}
+		if (b.cap - b.len < 2)
+			buf_reserve(&b, b.cap);
+		ssize_t n = read(fd, b.data + b.len, b.cap - b.len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int e = errno;
+			buf_free(&b);
+			return -e;
+		}
+		if (n == 0)
+			break;
+		b.len += (size_t) n;
+	}
+	b.data[b.len] = '\0';
+	*data = b.data;
+	*len = b.len;
+	return 0;
+}
