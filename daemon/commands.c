@@ -201,18 +201,13 @@ static void cmd_restart(struct client *c, json_t *req) {
 	size_t n;
 	if (collect_jobs(c, req, false, false, &v, &n) < 0)
 		return;
-	if (client_supervisor(c)->shutting_down) {
+	if (supervisor_shutting_down(client_supervisor(c))) {
 		client_reply_error(c, "supd is shutting down");
 		free(v);
 		return;
 	}
-	for (size_t i = 0; i < n; i++) {
-		job_want_down(v[i]);
-		if (job_is_active(v[i]))
-			v[i]->want = WANT_UP;
-		else
-			(void) job_want_up(v[i]);
-	}
+	for (size_t i = 0; i < n; i++)
+		(void) job_restart(v[i]);
 	client_wait(c, v, n, UNTIL_RESTARTED, USEC_INFINITY, req, reply_settled);
 }
 

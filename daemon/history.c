@@ -4,7 +4,8 @@
 #include <stdio.h>
 #include <sys/stat.h>
 #include "history.h"
-#include "job.h"
+#include "jobjson.h"
+#include "names.h"
 #include "log.h"
 #include "proto.h"
 #include "util.h"
@@ -210,4 +211,21 @@ json_t *history_query(struct history *h, const char *const *patterns, size_t n_p
 	if (ret_skipped)
 		*ret_skipped = skipped;
 	return q.out;
+}
+
+/* Each run that ended is recorded as its job object of SPEC §4. */
+static void on_job_changed(struct job *j, enum job_event ev, void *userdata) {
+	struct history *h = userdata;
+	struct buf rec = { 0 };
+
+	if (ev != JOB_EVENT_EXITED)
+		return;
+	job_json_append(&rec, j, NULL);
+	buf_append(&rec, "\n", 1);
+	(void) history_append(h, rec.data, rec.len, j->run.id);
+	buf_free(&rec);
+}
+
+void history_observer_init(struct history *h, struct job_observer *o) {
+	*o = (struct job_observer) { .changed = on_job_changed, .userdata = h };
 }

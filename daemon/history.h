@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include "observer.h"
 
 #define HISTORY_FILE "runs.jsonl"
 #define HISTORY_MAX_SIZE (16u << 20)
@@ -32,3 +33,5 @@ int history_append(struct history *h, const char *line, size_t len, uint64_t run
  * last `limit` of them (0 = all). Returns a JSON array. */
 json_t *history_query(struct history *h, const char *const *patterns, size_t n_patterns, size_t limit,
 		      size_t *ret_skipped);
+/* o, added to the supervisor's observers, records every ended run in h. */
+void history_observer_init(struct history *h, struct job_observer *o);

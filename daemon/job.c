@@ -1,14 +1,23 @@
 /* The job object and its state machine (the table is in job.h). */
 #include <inttypes.h>
 #include <signal.h>
-#include <sys/wait.h>
+#include <stddef.h>
 #include "job.h"
 #include "joblog.h"
 #include "log.h"
 #include "parse.h"
 #include "policy.h"
-#include "spawn.h"
-#include "supervisor.h"
+
+static usec_t real_now(clockid_t clock) {
+	return now_usec(clock);
+}
+
+const struct job_sys job_sys_real = {
+	.spawn = spawn_run,
+	.signal = scope_signal,
+	.alive = scope_alive,
+	.now = real_now,
+};
 
 static const char *const state_names[_JOB_STATE_MAX] = {
 	[JOB_STOPPED] = "stopped",
@@ -21,8 +30,24 @@ static const char *const state_names[_JOB_STATE_MAX] = {
 	[JOB_FATAL] = "fatal",
 };
 
+static const char *const input_names[_JOB_IN_MAX] = {
+	[JOB_IN_START] = "start",
+	[JOB_IN_STOP] = "stop",
+	[JOB_IN_RESTART] = "restart",
+	[JOB_IN_SLOT] = "slot",
+	[JOB_IN_EXITED] = "exited",
+	[JOB_IN_TIMER] = "timer",
+	[JOB_IN_RELOAD] = "reload",
+	[JOB_IN_RETIRE] = "retire",
+	[JOB_IN_SHUTDOWN] = "shutdown",
+};
+
 const char *job_state_to_string(enum job_state s) {
 	return s < _JOB_STATE_MAX ? state_names[s] : "unknown";
+}
+
+const char *job_input_to_string(enum job_input in) {
+	return in < _JOB_IN_MAX ? input_names[in] : "unknown";
 }
 
 bool job_state_is_final(enum job_state s) {
@@ -37,35 +62,30 @@ bool job_is_batch(const struct job *j) {
 	return j->config->restart == RESTART_NO;
 }
 
-static void run_clear(struct run *r) {
-	for (size_t i = 0; i < r->n_stages; i++)
-		free(r->stages[i].argv0);
-	free(r->stages);
-	free(r->error);
-	memset(r, 0, sizeof(*r));
-	r->exit_code = -1;
-	r->exit_status = -1;
+static usec_t job_now(const struct job *j, clockid_t clock) {
+	return j->host->sys->now(clock);
 }
 
-struct job *job_new(struct supervisor *sup, const char *name, struct job_config *jc) {
+struct job *job_new(struct job_host *h, const char *name, struct job_config *jc) {
 	struct job *j = xcalloc(1, sizeof(*j));
 	const char *at = strchr(name, '@');
 
 	j->name = xstrdup(name);
 	j->instance = at ? j->name + (at - name) + 1 : "";
 	j->config = job_config_ref(jc);
-	j->sup = sup;
+	j->host = h;
 	j->state = JOB_STOPPED;
 	j->want = WANT_DOWN;
-	j->state_since_wall = now_usec(CLOCK_REALTIME);
-	j->run.exit_code = -1;
-	j->run.exit_status = -1;
+	j->state_since_wall = job_now(j, CLOCK_REALTIME);
+	run_clear(&j->run);
 	return j;
 }
 
 void job_free(struct job *j) {
 	if (!j)
 		return;
+	runqueue_remove(&j->host->queue, &j->slot);
+	runqueue_release(&j->host->queue, &j->slot);
 	sd_event_source_disable_unref(j->timer);
 	joblog_free(j->log);
 	run_clear(&j->run);
@@ -76,7 +96,7 @@ void job_free(struct job *j) {
 	free(j);
 }
 
-void job_set_config(struct job *j, struct job_config *jc) {
+static void job_set_config(struct job *j, struct job_config *jc) {
 	struct job_config *old = j->config;
 	bool same = job_config_equal(old, jc);
 	j->config = job_config_ref(jc);
@@ -100,11 +120,11 @@ static void job_arm_timer(struct job *j, usec_t delay) {
 			(void) sd_event_source_set_enabled(j->timer, SD_EVENT_OFF);
 		return;
 	}
-	usec_t when = now_usec(CLOCK_MONOTONIC) + delay;
+	usec_t when = job_now(j, CLOCK_MONOTONIC) + delay;
 	if (!j->timer) {
 		/* accuracy 1us: 0 would mean sd-event's default of 250ms, and a
 		 * timeout or stop_timeout must fire when it says */
-		r = sd_event_add_time(j->sup->event, &j->timer, CLOCK_MONOTONIC, when, 1, on_timer, j);
+		r = sd_event_add_time(j->host->event, &j->timer, CLOCK_MONOTONIC, when, 1, on_timer, j);
 		if (r < 0)
 			fatalx("cannot add a timer for %s: %s", j->name, strerror(-r));
 		return;
@@ -124,8 +144,12 @@ static usec_t run_time_left(const struct job *j) {
 
 	if (timeout == 0)
 		return USEC_INFINITY;
-	spent = now_usec(CLOCK_MONOTONIC) - j->run.started_mono;
+	spent = job_now(j, CLOCK_MONOTONIC) - j->run.started_mono;
 	return timeout > spent ? timeout - spent : 0;
+}
+
+static void emit(struct job *j, enum job_event ev) {
+	j->host->ops->event(j->host, j, ev);
 }
 
 /* The one place a job's state changes. A run that just began or ended is
@@ -139,48 +163,43 @@ static void job_transition(struct job *j, enum job_state new_state, usec_t timer
 	if (old == new_state && !j->run_unreported && !j->start_unreported)
 		return;
 	j->state = new_state;
-	j->state_since_wall = now_usec(CLOCK_REALTIME);
-	if (new_state != JOB_QUEUED && j->in_queue)
-		supervisor_dequeue(j->sup, j);
+	j->state_since_wall = job_now(j, CLOCK_REALTIME);
+	if (new_state != JOB_QUEUED)
+		runqueue_remove(&j->host->queue, &j->slot);
 	log_debug("%s: %s -> %s", j->name, job_state_to_string(old), job_state_to_string(new_state));
-	j->sup->counts[old]--;
-	j->sup->counts[new_state]++;
+	j->host->counts[old]--;
+	j->host->counts[new_state]++;
 	if (j->start_unreported) {
 		j->start_unreported = false;
-		supervisor_job_changed(j->sup, j, JOB_EVENT_STARTED);
+		emit(j, JOB_EVENT_STARTED);
 	}
 	if (j->run_unreported) {
 		j->run_unreported = false;
-		supervisor_job_changed(j->sup, j, JOB_EVENT_EXITED);
+		emit(j, JOB_EVENT_EXITED);
 	}
 	if (announce)
-		supervisor_job_changed(j->sup, j, JOB_EVENT_STATE);
+		emit(j, JOB_EVENT_STATE);
 }
 
 static void job_set_state(struct job *j, enum job_state new_state, usec_t timer_delay) {
 	job_transition(j, new_state, timer_delay, true);
 }
 
-static void signal_group(struct job *j, int sig) {
-	if (j->pgid <= 0)
-		return;
-	if (kill(-j->pgid, sig) < 0 && errno != ESRCH)
-		log_warn("%s: kill(-%d, %s)", j->name, (int) j->pgid, signal_name(sig) ? signal_name(sig) : "?");
-	if (sig != SIGKILL && sig != SIGCONT)
-		(void) kill(-j->pgid, SIGCONT);   /* a stopped process must see the signal */
-}
-
-static bool group_alive(const struct job *j) {
-	return j->pgid > 0 && kill(-j->pgid, 0) == 0;
+/* A stop request to every process of the run. */
+static void signal_run(struct job *j, int sig) {
+	int r = j->host->sys->signal(&j->scope, sig, true);
+	if (r < 0 && r != -ESRCH)
+		log_warnx("%s: cannot send %s to its run: %s", j->name,
+			  signal_name(sig) ? signal_name(sig) : "?", strerror(-r));
 }
 
 /* Remember this start for start_limit; keep only those inside the window. */
-static unsigned note_start(struct job *j, usec_t now) {
+static void note_start(struct job *j, usec_t now) {
 	const struct job_config *jc = j->config;
 	unsigned n = 0;
 
 	if (jc->start_limit_burst == 0)
-		return 0;
+		return;
 	if (!j->start_times)
 		j->start_times = xcalloc(jc->start_limit_burst + 1, sizeof(usec_t));
 	for (unsigned i = 0; i < j->n_start_times; i++)
@@ -194,7 +213,6 @@ static unsigned note_start(struct job *j, usec_t now) {
 	}
 	j->start_times[n++] = now;
 	j->n_start_times = n;
-	return n;
 }
 
 static unsigned starts_in_window(const struct job *j, usec_t now) {
@@ -205,29 +223,43 @@ static unsigned starts_in_window(const struct job *j, usec_t now) {
 	return n;
 }
 
+static void on_log_line(void *userdata, const char *line) {
+	struct job *j = userdata;
+	j->host->ops->line(j->host, j, line);
+}
+
+/* A pipe for stdout/stderr = log, or -1 (output then goes to supd's own). */
+static int open_capture(struct job *j) {
+	int fd = -1;
+
+	if (j->config->stdout_spec.kind != OUTPUT_LOG && j->config->stderr_spec.kind != OUTPUT_LOG)
+		return -1;
+	if (!j->log)
+		j->log = joblog_new(j->name, j->host->log_dir, j->config->log_lines, on_log_line, j);
+	int r = joblog_open_run(j->log, j->host->event, &fd);
+	if (r < 0)
+		log_warnx("%s: cannot capture output (%s), using supd's own", j->name, strerror(-r));
+	return fd;
+}
+
 /* Spawn a run now (a slot, if needed, is already held). */
 static void job_spawn(struct job *j) {
 	struct spawn_result res;
 	struct run *run = &j->run;
-	usec_t now = now_usec(CLOCK_MONOTONIC);
+	usec_t now = job_now(j, CLOCK_MONOTONIC);
 
 	if (run->active)
 		fatalx("BUG: %s: spawning while run %" PRIu64 " is active", j->name, run->id);
 	run_clear(run);
-	run->id = supervisor_next_run_id(j->sup);
-	run->started_wall = now_usec(CLOCK_REALTIME);
+	run->id = j->host->ops->next_run_id(j->host);
+	run->started_wall = job_now(j, CLOCK_REALTIME);
 	run->started_mono = now;
 	j->kill_sent = false;
 	j->stop_by_user = false;
 	note_start(j, now);
 
-	int capture_fd = -1;
-	if (j->config->stdout_spec.kind == OUTPUT_LOG || j->config->stderr_spec.kind == OUTPUT_LOG) {
-		int r = joblog_open_run(j, j->sup->event, &capture_fd);
-		if (r < 0)
-			log_warnx("%s: cannot capture output (%s), using supd's own", j->name, strerror(-r));
-	}
-	int r = spawn_run(j->config, j->name, j->instance, capture_fd, &res);
+	int capture_fd = open_capture(j);
+	int r = j->host->sys->spawn(j->config, j->name, j->instance, capture_fd, NULL, 0, &res);
 	if (capture_fd >= 0)
 		close(capture_fd);
 	if (r < 0) {
@@ -237,156 +269,35 @@ static void job_spawn(struct job *j) {
 		run->exit_status = res.exit_status;
 		spawn_result_free(&res);
 		log_job(LOG_ERR, j->name, run->id, -1, -1, "cannot start: %s", run->error);
-		joblog_drain(j);
-		if (j->in_slot)
-			supervisor_release_slot(j->sup, j);
+		joblog_drain(j->log);
+		runqueue_release(&j->host->queue, &j->slot);
 		j->run_unreported = true;
 		j->want = WANT_DOWN;
 		job_set_state(j, JOB_FATAL, USEC_INFINITY);
 		return;
 	}
-	j->pgid = res.pgid;
+	j->scope = (struct scope) { .pgid = res.pgid };
 	run->active = true;
-	j->sup->n_active++;
+	j->host->n_active++;
 	run->n_stages = run->n_alive = res.n_stages;
 	run->stages = xcalloc(res.n_stages, sizeof(struct stage));
 	for (size_t i = 0; i < res.n_stages; i++) {
 		run->stages[i] = (struct stage) { .argv0 = xstrdup(res.argv0[i]), .pid = res.pids[i], .exit_code = -1 };
-		supervisor_track_pid(j->sup, res.pids[i], j);
+		j->host->ops->track_pid(j->host, res.pids[i], j);
 	}
 	spawn_result_free(&res);
-	log_job(LOG_INFO, j->name, run->id, -1, -1, "started run %" PRIu64 " (pid %d)", run->id, (int) j->pgid);
+	log_job(LOG_INFO, j->name, run->id, -1, -1, "started run %" PRIu64 " (pid %d)", run->id, (int) j->scope.pgid);
 	j->start_unreported = true;
 	job_set_state(j, JOB_RUNNING, run_time_left(j));
 }
 
-/* Start now or wait in the queue for a max_parallel slot. */
-static void job_start(struct job *j) {
-	if (job_is_batch(j) && !j->in_slot && !supervisor_acquire_slot(j->sup, j)) {
+/* Spawn now, or wait in the queue for a max_parallel slot. */
+static void job_start_run(struct job *j) {
+	if (job_is_batch(j) && !runqueue_acquire(&j->host->queue, &j->slot)) {
 		job_set_state(j, JOB_QUEUED, USEC_INFINITY);
 		return;
 	}
 	job_spawn(j);
-}
-
-void job_slot_granted(struct job *j) {
-	if (j->state == JOB_QUEUED)
-		job_spawn(j);
-}
-
-int job_want_up(struct job *j) {
-	if (j->removed)
-		return -ESTALE;
-	if (j->sup->shutting_down)
-		return -ESHUTDOWN;
-	j->want = WANT_UP;
-	switch (j->state) {
-	case JOB_STOPPED:
-	case JOB_EXITED:
-	case JOB_FAILED:
-	case JOB_FATAL:
-		/* a user start forgets earlier failures */
-		j->backoff_delay = 0;
-		j->n_start_times = 0;
-		job_start(j);
-		break;
-	default:
-		break;    /* already queued, running or coming back; stopping restarts when done */
-	}
-	return 0;
-}
-
-void job_want_down(struct job *j) {
-	j->want = WANT_DOWN;
-	switch (j->state) {
-	case JOB_QUEUED:
-	case JOB_BACKOFF:
-		j->stop_by_user = true;
-		job_set_state(j, JOB_STOPPED, USEC_INFINITY);
-		break;
-	case JOB_RUNNING:
-		j->stop_by_user = true;
-		signal_group(j, j->config->stop_signal);
-		job_set_state(j, JOB_STOPPING, j->config->stop_timeout);
-		break;
-	case JOB_STOPPING:
-		j->stop_by_user = true;
-		break;
-	default:
-		break;
-	}
-}
-
-int job_send_signal(struct job *j, int sig) {
-	if (!job_is_active(j))
-		return -ESRCH;
-	if (kill(-j->pgid, sig) < 0)
-		return -errno;
-	return 0;
-}
-
-static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
-	struct job *j = userdata;
-
-	switch (j->state) {
-	case JOB_RUNNING:      /* timeout */
-	{
-		_cleanup_free_ char *t = format_duration(j->config->timeout);
-		log_job(LOG_WARNING, j->name, j->run.id, -1, -1, "timed out after %s, stopping", t);
-	}
-		j->run.timed_out = true;
-		signal_group(j, j->config->stop_signal);
-		job_set_state(j, JOB_STOPPING, j->config->stop_timeout);
-		break;
-	case JOB_STOPPING:     /* stop_timeout */
-		log_job(LOG_WARNING, j->name, j->run.id, -1, -1, "still running after stop_timeout, sending KILL");
-		j->kill_sent = true;
-		signal_group(j, SIGKILL);
-		/* members the kernel has not let go of (zombies of a parent that
-		 * left the group) must not keep the stop pending forever */
-		job_recheck_group(j);
-		break;
-	case JOB_BACKOFF:
-		j->restarts++;
-		job_start(j);   /* a reload may have made it a batch job: take a slot */
-		break;
-	default:
-		break;
-	}
-	return 0;
-}
-
-/* Fold the stage statuses into the run's exit fields: like pipefail, the
- * rightmost failing stage decides; a run succeeds only if every stage did. */
-static void run_conclude(struct job *j) {
-	struct run *run = &j->run;
-	const struct stage *decisive = NULL;
-
-	run->success = !run->timed_out;
-	for (size_t i = 0; i < run->n_stages; i++) {
-		const struct stage *st = &run->stages[i];
-		bool ok = st->signal == 0 && policy_exit_is_success(j->config, st->exit_code);
-		if (!ok) {
-			run->success = false;
-			decisive = st;
-		}
-	}
-	if (!decisive && run->n_stages > 0)
-		decisive = &run->stages[run->n_stages - 1];
-	if (decisive) {
-		run->exit_code = decisive->exit_code;
-		run->signal = decisive->signal;
-	}
-	if (run->timed_out)
-		run->exit_status = 124;
-	else if (run->signal)
-		run->exit_status = 128 + run->signal;
-	else
-		run->exit_status = run->exit_code;
-	run->ended_wall = now_usec(CLOCK_REALTIME);
-	run->ended_mono = now_usec(CLOCK_MONOTONIC);
-	run->active = false;
-	j->sup->n_active--;
 }
 
 static void log_run_end(struct job *j) {
@@ -405,37 +316,95 @@ static void log_run_end(struct job *j) {
 			run->id, run->exit_code, dur);
 }
 
-/* Every process of the run is gone: record it and decide what is next. */
-static void job_run_finished(struct job *j) {
-	struct run *run = &j->run;
+/* ---- the actions of the table in job.h ---- */
 
-	run_conclude(j);
-	j->pgid = 0;
-	joblog_drain(j);       /* the output is in `logs` before anyone hears of the end */
-	log_run_end(j);
-	j->run_unreported = true;
-	if (j->in_slot)
-		supervisor_release_slot(j->sup, j);
+static void act_none(struct job *j) {
+	(void) j;
+}
 
+static void act_launch(struct job *j) {
+	/* a user's start forgets earlier failures */
+	j->backoff_delay = 0;
+	j->n_start_times = 0;
+	job_start_run(j);
+}
+
+static void act_spawn(struct job *j) {
+	job_spawn(j);
+}
+
+static void act_cancel(struct job *j) {
+	j->stop_by_user = true;
+	job_set_state(j, JOB_STOPPED, USEC_INFINITY);
+}
+
+static void act_relaunch(struct job *j) {
+	act_cancel(j);
+	act_launch(j);
+}
+
+static void act_stop(struct job *j) {
+	j->stop_by_user = true;
+	signal_run(j, j->config->stop_signal);
+	job_set_state(j, JOB_STOPPING, j->config->stop_timeout);
+}
+
+static void act_mark(struct job *j) {
+	j->stop_by_user = true;
+}
+
+static void act_return_slot(struct job *j) {
+	runqueue_release(&j->host->queue, &j->slot);
+}
+
+static void act_apply(struct job *j) {
 	if (j->pending_config) {
 		struct job_config *jc = TAKE_PTR(j->pending_config);
 		job_set_config(j, jc);
 		job_config_unref(jc);
 	}
-	if (j->stop_by_user || j->sup->shutting_down || j->removed) {
-		if (j->want == WANT_UP && !j->removed && !j->sup->shutting_down) {
-			/* started again while it was stopping (restart, reload): the
-			 * ended run is recorded as stopped, then the next one begins;
-			 * waiters are not told of a "stopped" in between */
-			job_transition(j, JOB_STOPPED, USEC_INFINITY, false);
-			job_start(j);
-			return;
-		}
-		job_set_state(j, JOB_STOPPED, USEC_INFINITY);
-		return;
-	}
-	usec_t now = now_usec(CLOCK_MONOTONIC);
+}
+
+static void act_timeout(struct job *j) {
+	_cleanup_free_ char *t = format_duration(j->config->timeout);
+	log_job(LOG_WARNING, j->name, j->run.id, -1, -1, "timed out after %s, stopping", t);
+	j->run.timed_out = true;
+	signal_run(j, j->config->stop_signal);
+	job_set_state(j, JOB_STOPPING, j->config->stop_timeout);
+}
+
+static void act_kill(struct job *j) {
+	log_job(LOG_WARNING, j->name, j->run.id, -1, -1, "still running after stop_timeout, sending KILL");
+	j->kill_sent = true;
+	signal_run(j, SIGKILL);
+	/* members the kernel has not let go of (zombies of a parent that left
+	 * the group) must not keep the stop pending forever */
+	job_recheck_scope(j);
+}
+
+static void act_retry(struct job *j) {
+	j->restarts++;
+	job_start_run(j);   /* a reload may have made it a batch job: take a slot */
+}
+
+/* Every process of the run is gone: record it and decide what is next. */
+static void act_finish(struct job *j) {
+	struct run *run = &j->run;
+
+	run_conclude(run, j->config, job_now(j, CLOCK_REALTIME), job_now(j, CLOCK_MONOTONIC));
+	j->host->n_active--;
+	j->scope = (struct scope) { 0 };
+	joblog_drain(j->log);   /* the output is in `logs` before anyone hears of the end */
+	log_run_end(j);
+	j->run_unreported = true;
+	runqueue_release(&j->host->queue, &j->slot);
+	act_apply(j);
+
+	usec_t now = job_now(j, CLOCK_MONOTONIC);
 	struct policy_input in = {
+		.stop_requested = j->stop_by_user,
+		.shutting_down = j->host->shutting_down,
+		.removed = j->removed,
 		.want_up = j->want == WANT_UP,
 		.success = run->success,
 		.run_duration = run->ended_mono - run->started_mono,
@@ -444,7 +413,17 @@ static void job_run_finished(struct job *j) {
 	};
 	struct policy_result pr = policy_decide(j->config, &in);
 	switch (pr.action) {
-	case POLICY_RESTART:
+	case POLICY_STOPPED:
+		job_set_state(j, JOB_STOPPED, USEC_INFINITY);
+		break;
+	case POLICY_RESTART_NOW:
+		/* started again while it was stopping (restart, reload): the
+		 * ended run is recorded as stopped, then the next one begins;
+		 * waiters are not told of a "stopped" in between */
+		job_transition(j, JOB_STOPPED, USEC_INFINITY, false);
+		job_start_run(j);
+		break;
+	case POLICY_BACKOFF:
 		j->backoff_delay = pr.delay;
 		job_set_state(j, JOB_BACKOFF, pr.delay);
 		break;
@@ -457,52 +436,130 @@ static void job_run_finished(struct job *j) {
 		job_set_state(j, JOB_FATAL, USEC_INFINITY);
 		break;
 	}
-	default:
+	case POLICY_EXITED:
+	case POLICY_FAILED:
 		j->want = WANT_DOWN;
-		job_set_state(j, run->success ? JOB_EXITED : JOB_FAILED, USEC_INFINITY);
+		job_set_state(j, pr.action == POLICY_EXITED ? JOB_EXITED : JOB_FAILED, USEC_INFINITY);
+		break;
 	}
 }
 
-/* Tracked stages are done; stragglers left in the group are killed so a
+typedef void (*job_action)(struct job *j);
+
+#define FINAL_ROW { \
+	act_launch, act_none, act_launch, act_return_slot, act_none, act_none, act_apply, act_none, act_none }
+
+/* The table of job.h, cell by cell; tests/test-job.c walks every cell. */
+static const job_action matrix[_JOB_STATE_MAX][_JOB_IN_MAX] = {
+	/*              START       STOP        RESTART       SLOT             EXITED      TIMER        RELOAD     RETIRE      SHUTDOWN */
+	[JOB_STOPPED] = FINAL_ROW,
+	[JOB_QUEUED] = { act_none, act_cancel, act_relaunch, act_spawn, act_none, act_none, act_apply, act_cancel, act_cancel },
+	[JOB_RUNNING] = { act_none, act_stop, act_stop, act_return_slot, act_finish, act_timeout, act_stop, act_stop, act_stop },
+	[JOB_STOPPING] = { act_none, act_mark, act_mark, act_return_slot, act_finish, act_kill, act_mark, act_mark, act_none },
+	[JOB_BACKOFF] = { act_none, act_cancel, act_relaunch, act_return_slot, act_none, act_retry, act_apply, act_cancel, act_cancel },
+	[JOB_EXITED] = FINAL_ROW,
+	[JOB_FAILED] = FINAL_ROW,
+	[JOB_FATAL] = FINAL_ROW,
+};
+
+void job_handle(struct job *j, enum job_input in) {
+	if (j->state >= _JOB_STATE_MAX || in >= _JOB_IN_MAX)
+		fatalx("BUG: %s: no state machine cell for %d x %d", j->name, (int) j->state, (int) in);
+	log_debug("%s: %s in %s", j->name, job_input_to_string(in), job_state_to_string(j->state));
+	matrix[j->state][in](j);
+}
+
+/* ---- the verbs ---- */
+
+int job_want_up(struct job *j) {
+	if (j->removed)
+		return -ESTALE;
+	if (j->host->shutting_down)
+		return -ESHUTDOWN;
+	j->want = WANT_UP;
+	job_handle(j, JOB_IN_START);
+	return 0;
+}
+
+void job_want_down(struct job *j) {
+	j->want = WANT_DOWN;
+	job_handle(j, JOB_IN_STOP);
+}
+
+int job_restart(struct job *j) {
+	if (j->removed)
+		return -ESTALE;
+	if (j->host->shutting_down)
+		return -ESHUTDOWN;
+	j->want = WANT_UP;
+	job_handle(j, JOB_IN_RESTART);
+	return 0;
+}
+
+bool job_reconfigure(struct job *j, struct job_config *jc) {
+	if (job_config_equal(j->config, jc)) {
+		job_set_config(j, jc);   /* same settings; only file and line moved */
+		return false;
+	}
+	job_config_unref(j->pending_config);
+	j->pending_config = job_config_ref(jc);
+	job_handle(j, JOB_IN_RELOAD);   /* want stays: a job wanted up starts again */
+	return true;
+}
+
+void job_retire(struct job *j) {
+	j->removed = true;
+	j->want = WANT_DOWN;
+	job_handle(j, JOB_IN_RETIRE);
+}
+
+void job_shutdown(struct job *j) {
+	j->want = WANT_DOWN;
+	job_handle(j, JOB_IN_SHUTDOWN);
+}
+
+int job_send_signal(struct job *j, int sig) {
+	if (!job_is_active(j))
+		return -ESRCH;
+	return j->host->sys->signal(&j->scope, sig, false);
+}
+
+void job_slot_granted(struct runqueue_entry *e, void *userdata) {
+	struct job *j = (struct job *) ((char *) e - offsetof(struct job, slot));
+	(void) userdata;
+	job_handle(j, JOB_IN_SLOT);
+}
+
+static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+	job_handle(userdata, JOB_IN_TIMER);
+	return 0;
+}
+
+/* Tracked stages are done; stragglers left in the scope are killed so a
  * run never leaks processes. While stopping, the stop ends only when the
- * whole group is gone (see supervisor's reaper for orphans). */
+ * whole scope is gone (orphans' exits re-check, see the reaper). */
 static void job_maybe_finish(struct job *j) {
 	if (j->run.n_alive > 0)
 		return;
-	if (group_alive(j)) {
+	if (j->host->sys->alive(&j->scope)) {
 		if (j->state != JOB_STOPPING) {
-			log_debug("%s: killing processes left in the group", j->name);
-			signal_group(j, SIGKILL);
+			log_debug("%s: killing processes left in its run", j->name);
+			signal_run(j, SIGKILL);
 		}
 		if (j->state == JOB_STOPPING && !j->kill_sent)
-			return;   /* stop_timeout escalates; orphans' exits re-check */
+			return;   /* stop_timeout escalates */
 	}
-	job_run_finished(j);
+	job_handle(j, JOB_IN_EXITED);
 }
 
 void job_stage_exited(struct job *j, size_t idx, int status, const struct rusage *ru) {
-	struct stage *st = &j->run.stages[idx];
-
-	if (st->done)
+	if (!run_stage_ended(&j->run, idx, status, ru))
 		return;
-	st->done = true;
-	supervisor_untrack_pid(j->sup, st->pid);
-	if (WIFEXITED(status))
-		st->exit_code = WEXITSTATUS(status);
-	else if (WIFSIGNALED(status))
-		st->signal = WTERMSIG(status);
-	if (ru) {
-		j->run.cpu_user += (usec_t) ru->ru_utime.tv_sec * USEC_PER_SEC + (usec_t) ru->ru_utime.tv_usec;
-		j->run.cpu_sys += (usec_t) ru->ru_stime.tv_sec * USEC_PER_SEC + (usec_t) ru->ru_stime.tv_usec;
-		if (ru->ru_maxrss > j->run.max_rss_kb)
-			j->run.max_rss_kb = ru->ru_maxrss;
-	}
-	j->run.n_alive--;
+	j->host->ops->untrack_pid(j->host, j->run.stages[idx].pid);
 	job_maybe_finish(j);
 }
 
-/* An orphan of some group was reaped: a stopping job may now be done. */
-void job_recheck_group(struct job *j) {
+void job_recheck_scope(struct job *j) {
 	if (j->run.active && j->run.n_alive == 0)
 		job_maybe_finish(j);
 }

@@ -145,7 +145,7 @@ static void put_field(struct buf *b, const struct job *j, enum job_field f, bool
 	case JOB_FIELD_SINCE:
 		return put_time(b, key, true, j->state_since_wall);
 	case JOB_FIELD_PID:
-		return put_int(b, key, run->active, j->pgid);
+		return put_int(b, key, run->active, j->scope.pgid);
 	case JOB_FIELD_RUN:
 		return put_int(b, key, has_run, (long long) run->id);
 	case JOB_FIELD_STARTED_AT:

@@ -3,36 +3,35 @@
 #include <stdio.h>
 #include <sys/epoll.h>
 #include <sys/stat.h>
-#include "job.h"
 #include "joblog.h"
 #include "log.h"
-#include "supervisor.h"
 
-static struct joblog *joblog_get(struct job *j) {
-	if (!j->log) {
-		j->log = xcalloc(1, sizeof(*j->log));
-		j->log->job = j;
-		j->log->pipe_fd = -1;
-		j->log->file_fd = -1;
-		j->log->max = j->config->log_lines ? j->config->log_lines : 1000;
-	}
-	return j->log;
+struct joblog *joblog_new(const char *name, const char *dir, size_t max_lines, joblog_line_fn line, void *userdata) {
+	struct joblog *l = xcalloc(1, sizeof(*l));
+
+	l->name = xstrdup(name);
+	l->dir = dir ? xstrdup(dir) : NULL;
+	l->line = line;
+	l->userdata = userdata;
+	l->pipe_fd = -1;
+	l->file_fd = -1;
+	l->max = max_lines ? max_lines : 1000;
+	return l;
 }
 
-char *joblog_file_path(const struct job *j) {
-	if (!j->sup->state_dir)
+char *joblog_file_path(const struct joblog *l) {
+	if (!l->dir)
 		return NULL;
-	return xasprintf("%s/logs/%s.log", j->sup->state_dir, j->name);
+	return xasprintf("%s/%s.log", l->dir, l->name);
 }
 
 static void file_open(struct joblog *l) {
-	_cleanup_free_ char *path = joblog_file_path(l->job);
+	_cleanup_free_ char *path = joblog_file_path(l);
 	struct stat st;
 
 	if (!path || l->file_failed)
 		return;
-	_cleanup_free_ char *dir = xasprintf("%s/logs", l->job->sup->state_dir);
-	if (mkdir(dir, 0750) < 0 && errno != EEXIST)
+	if (mkdir(l->dir, 0750) < 0 && errno != EEXIST)
 		goto fail;
 	l->file_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0640);
 	if (l->file_fd < 0 || fstat(l->file_fd, &st) < 0)
@@ -40,7 +39,7 @@ static void file_open(struct joblog *l) {
 	l->file_size = st.st_size;
 	return;
 fail:
-	log_warn("%s: cannot write its log file %s, keeping output in memory only", l->job->name, path);
+	log_warn("%s: cannot write its log file %s, keeping output in memory only", l->name, path);
 	if (l->file_fd >= 0)
 		close(l->file_fd);
 	l->file_fd = -1;
@@ -48,13 +47,13 @@ fail:
 }
 
 static void file_rotate(struct joblog *l) {
-	_cleanup_free_ char *path = joblog_file_path(l->job);
+	_cleanup_free_ char *path = joblog_file_path(l);
 	_cleanup_free_ char *old = xasprintf("%s.1", path);
 
 	close(l->file_fd);
 	l->file_fd = -1;
 	if (rename(path, old) < 0)
-		log_warn("%s: cannot rotate %s", l->job->name, path);
+		log_warn("%s: cannot rotate %s", l->name, path);
 	file_open(l);
 }
 
@@ -65,7 +64,7 @@ static void file_write(struct joblog *l, const char *p, size_t n) {
 	if (l->file_fd < 0)
 		return;
 	if (write_all(l->file_fd, p, n) < 0) {
-		log_warn("%s: writing its log file", l->job->name);
+		log_warn("%s: writing its log file", l->name);
 		close(l->file_fd);
 		l->file_fd = -1;
 		l->file_failed = true;
@@ -101,7 +100,7 @@ static void ring_push(struct joblog *l, const char *line, size_t len) {
 	} else
 		l->n++;
 	l->ring[slot] = xstrndup(line, len);
-	supervisor_job_line(l->job->sup, l->job, l->ring[slot]);
+	l->line(l->userdata, l->ring[slot]);
 }
 
 /* Split a chunk of output into lines. */
@@ -192,8 +191,7 @@ static int on_output(sd_event_source *s, int fd, uint32_t revents, void *userdat
 	return 0;
 }
 
-int joblog_open_run(struct job *j, sd_event *e, int *ret_write_fd) {
-	struct joblog *l = joblog_get(j);
+int joblog_open_run(struct joblog *l, sd_event *e, int *ret_write_fd) {
 	int p[2];
 
 	close_pipe(l);
@@ -218,8 +216,7 @@ int joblog_open_run(struct job *j, sd_event *e, int *ret_write_fd) {
 	return 0;
 }
 
-void joblog_drain(struct job *j) {
-	struct joblog *l = j->log;
+void joblog_drain(struct joblog *l) {
 	if (!l || l->pipe_fd < 0)
 		return;
 	(void) read_batch(l, SIZE_MAX);
@@ -236,6 +233,8 @@ void joblog_free(struct joblog *l) {
 	buf_free(&l->partial);
 	if (l->file_fd >= 0)
 		close(l->file_fd);
+	free(l->name);
+	free(l->dir);
 	free(l);
 }
 

@@ -12,10 +12,13 @@
 #define JOBLOG_MAX_LINE   4096              /* longer lines are split */
 #define JOBLOG_FILE_MAX   (32u << 20)       /* rotate the file past this */
 
-struct job;
+typedef void (*joblog_line_fn)(void *userdata, const char *line);
 
 struct joblog {
-	struct job *job;
+	char *name;             /* the job's, for messages and the file name */
+	char *dir;              /* STATE_DIR/logs, or NULL: memory only */
+	joblog_line_fn line;    /* told of every line kept */
+	void *userdata;
 	char **ring;            /* last `max` lines; grows to max as lines come */
 	size_t cap, max, head, n;
 	struct buf partial;     /* a line not yet ended by '\n' */
@@ -26,13 +29,17 @@ struct joblog {
 	bool file_failed;       /* reported once */
 };
 
+/* A log of job `name` keeping the last max_lines lines (0: 1,000) in memory
+ * and writing DIR/NAME.log (dir NULL: none); line hears of each line. */
+struct joblog *joblog_new(const char *name, const char *dir, size_t max_lines, joblog_line_fn line, void *userdata);
 /* Create the pipe for a new run; returns the write end for the child (the
  * caller closes it after spawning) or -errno. */
-int joblog_open_run(struct job *j, sd_event *e, int *ret_write_fd);
-/* The run's processes are gone: read what is left in the pipe, close it. */
-void joblog_drain(struct job *j);
+int joblog_open_run(struct joblog *l, sd_event *e, int *ret_write_fd);
+/* The run's processes are gone: read what is left in the pipe, close it
+ * (l may be NULL). */
+void joblog_drain(struct joblog *l);
 void joblog_free(struct joblog *l);
 /* The last n lines (n = 0: all kept); returns a count, fills *ret. */
 size_t joblog_tail(const struct joblog *l, size_t n, const char ***ret);
-/* Where captured output is stored on disk (NULL if no state_dir). */
-char *joblog_file_path(const struct job *j);
+/* Where captured output is stored on disk (NULL if nowhere). */
+char *joblog_file_path(const struct joblog *l);

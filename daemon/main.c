@@ -10,8 +10,10 @@
 #include <systemd/sd-event.h>
 #include "config.h"
 #include "control.h"
+#include "history.h"
 #include "log.h"
 #include "proto.h"
+#include "reload.h"
 #include "sd.h"
 #include "spawn.h"
 #include "supervisor.h"
@@ -25,6 +27,8 @@ struct daemon {
 	bool socket_bound;          /* ours to unlink (not socket-activated) */
 	sd_event_source *status_timer;
 	struct job_observer status_observer;
+	struct history *history;     /* NULL: runs are not recorded */
+	struct job_observer history_observer;
 	bool notify;
 };
 
@@ -89,8 +93,9 @@ static char *status_line(const struct supervisor *s) {
 	static const enum job_state shown[] = { JOB_RUNNING, JOB_QUEUED, JOB_BACKOFF, JOB_STOPPING, JOB_FAILED, JOB_FATAL };
 
 	for (size_t i = 0; i < ELEMENTSOF(shown); i++)
-		if (s->counts[shown[i]] > 0 || shown[i] == JOB_RUNNING)
-			buf_appendf(&b, "%s%u %s", b.len ? ", " : "", s->counts[shown[i]], job_state_to_string(shown[i]));
+		if (s->host.counts[shown[i]] > 0 || shown[i] == JOB_RUNNING)
+			buf_appendf(&b, "%s%u %s", b.len ? ", " : "", s->host.counts[shown[i]],
+				    job_state_to_string(shown[i]));
 	buf_appendf(&b, " (%zu jobs)", s->n_jobs);
 	return b.data;
 }
@@ -162,12 +167,12 @@ static json_t *do_reload(void *userdata) {
 }
 
 static void on_idle_after_shutdown(struct supervisor *s) {
-	(void) sd_event_exit(s->event, 0);
+	(void) sd_event_exit(s->host.event, 0);
 }
 
 static void do_shutdown(void *userdata) {
 	struct daemon *d = userdata;
-	if (d->sup->shutting_down)
+	if (supervisor_shutting_down(d->sup))
 		return;
 	log_info("stopping all jobs");
 	sd_glue_stopping();
@@ -354,9 +359,17 @@ int main(int argc, char **argv) {
 	} else
 		log_info("serving the socket passed by systemd");
 
-	r = supervisor_new(d.event, c, state_dir, &d.sup);
+	uint64_t first_run_id = 1;
+	if (state_dir && history_open(state_dir, &d.history) == 0)
+		first_run_id = d.history->last_run_id + 1;
+	r = supervisor_new(d.event, c, state_dir, first_run_id, &d.sup);
 	if (r < 0)
 		return 1;
+	d.sup->history = d.history;
+	if (d.history) {
+		history_observer_init(d.history, &d.history_observer);
+		supervisor_add_observer(d.sup, &d.history_observer);
+	}
 	d.sup->on_idle_after_shutdown = on_idle_after_shutdown;
 	struct control_hooks hooks = { .reload = do_reload, .shutdown = do_shutdown, .userdata = &d };
 	r = control_new(d.event, d.sup, listen_fd, control_gid, have_group, &hooks, &d.ctl);
@@ -387,8 +400,11 @@ int main(int argc, char **argv) {
 	control_free(d.ctl);
 	close(listen_fd);
 	supervisor_remove_observer(d.sup, &d.status_observer);
+	if (d.history)
+		supervisor_remove_observer(d.sup, &d.history_observer);
 	sd_event_source_disable_unref(d.status_timer);
 	supervisor_free(d.sup);
+	history_close(d.history);
 	sd_event_unref(d.event);
 	free(d.socket_path);
 	log_info("stopped");

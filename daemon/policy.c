@@ -1,11 +1,17 @@
-/* The restart/backoff decision (see policy.h).
+/* The decision after a run (see policy.h).
  *
- *   want   restart      last run   ->  action
- *   down   any          any            finish
- *   up     no           any            finish
- *   up     on-failure   success        finish
- *   up     on-failure   failure        restart (or fatal past start_limit)
- *   up     always       any            restart (or fatal past start_limit)
+ *   ended by   want   restart      run       ->  action
+ *   stop*      up     any          any           restart now
+ *   stop*      down   any          any           stopped
+ *   itself     down   any          any           exited | failed
+ *   itself     up     no           any           exited | failed
+ *   itself     up     on-failure   success       exited
+ *   itself     up     on-failure   failure       backoff (fatal past start_limit)
+ *   itself     up     always       any           backoff (fatal past start_limit)
+ *
+ * stop*: a user's stop, restart or reload, a shutdown (never restarts) or
+ * a retirement by reload (never restarts). A timeout is no stop: its run
+ * ends "itself" and failed.
  *
  * Backoff: the first delay is restart_delay; each quick failure doubles
  * the previous delay up to restart_max_delay; a run that lasted longer than
@@ -29,9 +35,13 @@ static usec_t next_delay(const struct job_config *jc, const struct policy_input 
 }
 
 struct policy_result policy_decide(const struct job_config *jc, const struct policy_input *in) {
-	struct policy_result r = { .action = POLICY_FINISH, .delay = 0 };
+	struct policy_result r = { .action = in->success ? POLICY_EXITED : POLICY_FAILED, .delay = 0 };
 	bool restart;
 
+	if (in->stop_requested || in->shutting_down || in->removed) {
+		r.action = in->want_up && !in->shutting_down && !in->removed ? POLICY_RESTART_NOW : POLICY_STOPPED;
+		return r;
+	}
 	switch (jc->restart) {
 	case RESTART_ALWAYS:
 		restart = true;
@@ -48,7 +58,7 @@ struct policy_result policy_decide(const struct job_config *jc, const struct pol
 		r.action = POLICY_FATAL;
 		return r;
 	}
-	r.action = POLICY_RESTART;
+	r.action = POLICY_BACKOFF;
 	r.delay = next_delay(jc, in);
 	return r;
 }

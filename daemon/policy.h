@@ -1,28 +1,34 @@
-/* The restart decision, kept pure so it can be tested on its own: given
- * what the user wants, the job's restart settings, how the last run ended
- * and the recent start history, decide what happens next. */
+/* What happens after a run: one pure function of the job's facts (who
+ * asked for what, how the run ended, the restart settings and the recent
+ * start history), so that it is tested on its own (tests/test-policy.c). */
 #pragma once
 
 #include "config.h"
 #include "util.h"
 
 enum policy_action {
-	POLICY_FINISH,   /* no restart due: state exited or failed */
-	POLICY_RESTART,  /* backoff for *delay, then start again */
-	POLICY_FATAL,    /* start_limit hit: state fatal */
+	POLICY_STOPPED,      /* a stop ended the run: state stopped */
+	POLICY_RESTART_NOW,  /* stopped to start again (restart, reload): start now */
+	POLICY_BACKOFF,      /* restart policy: backoff for delay, then start */
+	POLICY_FATAL,        /* start_limit hit: state fatal */
+	POLICY_EXITED,       /* no restart due, the run succeeded */
+	POLICY_FAILED,       /* no restart due, the run failed */
 };
 
 struct policy_input {
-	bool want_up;              /* false once the user asked for stop */
-	bool success;              /* last run counts as success */
-	usec_t run_duration;       /* monotonic duration of the last run */
-	usec_t prev_delay;         /* backoff used before the last run (0 = none yet) */
-	unsigned starts_in_window; /* starts within start_limit_interval, incl. the last */
+	bool stop_requested;       /* a user's stop, restart or reload ended the run */
+	bool shutting_down;        /* supd is stopping everything */
+	bool removed;              /* reload dropped the job */
+	bool want_up;              /* what the user wants now */
+	bool success;              /* the run counts as success */
+	usec_t run_duration;       /* monotonic duration of the run */
+	usec_t prev_delay;         /* backoff used before the run (0 = none yet) */
+	unsigned starts_in_window; /* starts within start_limit_interval, incl. the run's */
 };
 
 struct policy_result {
 	enum policy_action action;
-	usec_t delay;              /* POLICY_RESTART: wait this long */
+	usec_t delay;              /* POLICY_BACKOFF: wait this long */
 };
 
 struct policy_result policy_decide(const struct job_config *jc, const struct policy_input *in);

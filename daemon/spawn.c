@@ -49,6 +49,8 @@ struct spawn_ctx {
 	char *directory;
 	int fd_in, fd_out, fd_err;   /* -1 never; supd's own 1/2 for inherit */
 	int capture_fd;              /* stdout/stderr = log */
+	const struct spawn_fd *extra; /* besides stdio, for every stage */
+	size_t n_extra;
 	bool as_user;
 	uid_t uid;
 	gid_t gid;
@@ -347,6 +349,65 @@ void spawn_set_child_nofile(const struct rlimit *rl) {
 	child_nofile_set = true;
 }
 
+/* The fd map of a child: fd target[i] of the child is what slot[i] holds.
+ * The slots are supd's own low fds: supd dups each source there before the
+ * clone and points them back at /dev/null after it, so that supd holds no
+ * pipe end open through them. Slots 0-2 carry stdio; more are made when a
+ * job needs more fds (secrets, notification fds). */
+#define SLOTS_MAX (3 + SPAWN_EXTRA_FDS_MAX)
+static int slot[SLOTS_MAX];
+static size_t n_slots;
+static int devnull_fd = -1;
+/* close_range() with CLOSE_RANGE_UNSHARE works here (Linux 5.9+). */
+static bool have_close_range;
+/* The child shares supd's fd table until it unshares it (CLONE_FILES). */
+static bool share_fd_table;
+
+/* One spawn's map, prepared by supd: the child only reads it (and writes
+ * moved[], which is its own when the memory is not shared). */
+struct fd_map {
+	int target[SLOTS_MAX];
+	int moved[SLOTS_MAX];        /* scratch for the child */
+	size_t n;
+	int max_target;
+	int lowest_slot, highest_slot;
+};
+
+static bool is_target(const struct fd_map *m, int fd) {
+	for (size_t i = 0; i < m->n; i++)
+		if (m->target[i] == fd)
+			return true;
+	return false;
+}
+
+/* In the child: fds 0..max_target as the map says, nothing else open. */
+static int child_apply_map(struct fd_map *m) {
+	if (m->max_target < m->lowest_slot) {
+		/* every target lies below every slot: nothing is clobbered */
+		for (size_t i = 0; i < m->n; i++)
+			if (dup2(slot[i], m->target[i]) < 0)
+				return -1;
+	} else {
+		/* a target is a slot's number: first move every source above
+		 * both, then place them */
+		int floor = MAX(m->max_target, m->highest_slot) + 1;
+		for (size_t i = 0; i < m->n; i++)
+			if ((m->moved[i] = fcntl(slot[i], F_DUPFD_CLOEXEC, floor)) < 0)
+				return -1;
+		for (size_t i = 0; i < m->n; i++)
+			if (dup2(m->moved[i], m->target[i]) < 0)
+				return -1;
+	}
+	/* and nothing else: not even fds supd inherited without O_CLOEXEC */
+	if (have_close_range) {
+		(void) close_range((unsigned) m->max_target + 1, ~0U, 0);
+		for (int fd = 3; fd < m->max_target; fd++)
+			if (!is_target(m, fd))
+				(void) close(fd);
+	}
+	return 0;
+}
+
 /* What the child tells the parent: which step failed and its errno. It
  * lives in a shared mapping, so it works whether or not the child shares
  * supd's memory. */
@@ -354,6 +415,7 @@ struct child_args {
 	struct spawn_ctx *c;
 	size_t stage;
 	pid_t pgid;
+	struct fd_map *map;
 	struct child_error *err;
 };
 
@@ -363,19 +425,9 @@ static _noreturn_ void child_fail(struct child_args *a, int step) {
 	_exit(127);
 }
 
-/* The child's stdin, stdout and stderr wait in three fixed low fds, the
- * stdio slots: supd dups them there before each clone and points the slots
- * back at /dev/null after it. */
-static int stdio_slot[3] = { -1, -1, -1 };
-static int devnull_fd = -1;
-/* close_range() with CLOSE_RANGE_UNSHARE works here (Linux 5.9+). */
-static bool have_close_range;
-/* The child shares supd's fd table until it unshares it (CLONE_FILES). */
-static bool share_fd_table;
-
-/* In the child: become part of the group, wire stdio, drop privileges, exec.
- * The child may share supd's memory (CLONE_VM): it only makes system calls
- * and never allocates; privileges are dropped with raw syscalls, not
+/* In the child: become part of the group, wire its fds, drop privileges,
+ * exec. The child may share supd's memory (CLONE_VM): it only makes system
+ * calls and never allocates; privileges are dropped with raw syscalls, not
  * glibc's wrappers that would try to coordinate supd's threads. */
 static int child_main(void *arg) {
 	struct child_args *a = arg;
@@ -387,14 +439,10 @@ static int child_main(void *arg) {
 	 * supd may hold thousands of fds (a capture pipe per running job), and
 	 * copying them at clone and closing them at exec was most of the cost
 	 * of a spawn. Until this returns the table is supd's: touch nothing. */
-	if (have_close_range && close_range((unsigned) stdio_slot[2] + 1, ~0U, CLOSE_RANGE_UNSHARE) < 0)
+	if (have_close_range && close_range((unsigned) a->map->highest_slot + 1, ~0U, CLOSE_RANGE_UNSHARE) < 0)
 		child_fail(a, STEP_DUP);
-	for (int i = 0; i < 3; i++)
-		if (dup2(stdio_slot[i], i) < 0)   /* the slots are above 2: nothing is clobbered */
-			child_fail(a, STEP_DUP);
-	/* and nothing else: not even fds supd inherited without O_CLOEXEC */
-	if (have_close_range)
-		(void) close_range(3, ~0U, 0);
+	if (child_apply_map(a->map) < 0)
+		child_fail(a, STEP_DUP);
 
 	for (int s = 1; s < NSIG; s++)
 		(void) sigaction(s, &dfl, NULL);
@@ -427,7 +475,7 @@ static void describe_child_error(struct spawn_ctx *c, size_t stage, const struct
 	_cleanup_free_ char *stage_prefix = c->n_stages > 1 ? xasprintf("stage %zu: ", stage + 1) : xstrdup("");
 
 	switch (ce->step) {
-	case STEP_DUP: what = "redirect stdio"; break;
+	case STEP_DUP: what = "pass fds"; break;
 	case STEP_CHDIR: what = "chdir"; prog = c->directory; break;
 	case STEP_NICE: what = "set nice"; prog = ""; break;
 	case STEP_GROUPS: what = "setgroups"; prog = c->jc->user; break;
@@ -468,38 +516,28 @@ static bool under_valgrind(void) {
 #endif
 }
 
-/* The stdio slots: the lowest free fds, so that a child's private table
- * is small. */
-static int stdio_slots_init(void) {
-	if (devnull_fd >= 0)
-		return 0;
-	devnull_fd = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
-	if (devnull_fd < 0)
-		return -errno;
-	for (int i = 0; i < 3; i++) {
-		stdio_slot[i] = fcntl(devnull_fd, F_DUPFD_CLOEXEC, 0);
-		if (stdio_slot[i] < 0) {
-			int e = errno;
-			for (int k = 0; k < i; k++)
-				(void) close(stdio_slot[k]);
-			(void) close(devnull_fd);
-			devnull_fd = stdio_slot[0] = stdio_slot[1] = stdio_slot[2] = -1;
-			return -e;
-		}
+/* Slots up to n: the lowest free fds, so that a child's private table is
+ * small (made once, when supd holds few fds). */
+static int slots_ensure(size_t n) {
+	if (devnull_fd < 0) {
+		devnull_fd = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
+		if (devnull_fd < 0)
+			return -errno;
+		have_close_range = close_range(~0U, ~0U, CLOSE_RANGE_UNSHARE) == 0;
+		share_fd_table = have_close_range && !under_valgrind();
 	}
-	/* F_DUPFD takes the lowest free fd, so they are ordered and slot 2 is
-	 * the highest; a child keeps fds up to it */
-	have_close_range = close_range(~0U, ~0U, CLOSE_RANGE_UNSHARE) == 0;
-	share_fd_table = have_close_range && !under_valgrind();
+	while (n_slots < n) {
+		int fd = fcntl(devnull_fd, F_DUPFD_CLOEXEC, 0);
+		if (fd < 0)
+			return -errno;
+		slot[n_slots++] = fd;
+	}
 	return 0;
 }
 
 static int child_area_init(void) {
 	if (child_stack)
 		return 0;
-	int r = stdio_slots_init();
-	if (r < 0)
-		return r;
 	void *stack = mmap(NULL, CHILD_STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
 	if (stack == MAP_FAILED)
 		return -errno;
@@ -514,13 +552,33 @@ static int child_area_init(void) {
 	return 0;
 }
 
-/* Puts a stage's stdio into the slots (fill) or /dev/null back (fill false,
- * so that supd holds no pipe end open through them). */
-static int stdio_slots_set(const int src[3]) {
-	for (int i = 0; i < 3; i++)
-		if (dup3(src ? src[i] : devnull_fd, stdio_slot[i], O_CLOEXEC) < 0)
+/* Put the sources of a stage into the slots (src), or /dev/null back
+ * (src NULL) so that supd holds no pipe end open through them. */
+static int slots_fill(const int *src, size_t n) {
+	for (size_t i = 0; i < n; i++)
+		if (dup3(src ? src[i] : devnull_fd, slot[i], O_CLOEXEC) < 0)
 			return -errno;
 	return 0;
+}
+
+/* The map of one stage: stdio, then the extra fds. */
+static void map_build(const struct spawn_ctx *c, const int src_stdio[3], struct fd_map *m, int *src) {
+	m->n = 0;
+	m->max_target = 2;
+	for (int i = 0; i < 3; i++) {
+		m->target[m->n] = i;
+		src[m->n++] = src_stdio[i];
+	}
+	for (size_t k = 0; k < c->n_extra; k++) {
+		m->target[m->n] = c->extra[k].target;
+		src[m->n++] = c->extra[k].source;
+		m->max_target = MAX(m->max_target, c->extra[k].target);
+	}
+	m->lowest_slot = m->highest_slot = slot[0];
+	for (size_t i = 1; i < m->n; i++) {
+		m->lowest_slot = slot[i] < m->lowest_slot ? slot[i] : m->lowest_slot;
+		m->highest_slot = MAX(m->highest_slot, slot[i]);
+	}
 }
 
 /* The child shares supd's memory like posix_spawn does, so starting a job
@@ -535,18 +593,23 @@ static int stdio_slots_set(const int src[3]) {
 
 /* Start one stage; returns once it has exec'd or reported why it could not. */
 static int start_stage(struct spawn_ctx *c, size_t i, int in, int out) {
+	struct fd_map map;
+	int src[SLOTS_MAX];
 	struct child_args a = {
-		.c = c, .stage = i, .pgid = i == 0 ? 0 : c->res->pgid,
+		.c = c, .stage = i, .pgid = i == 0 ? 0 : c->res->pgid, .map = &map,
 	};
 	sigset_t all, old;
 	int r = child_area_init();
 
+	if (r >= 0)
+		r = slots_ensure(3 + c->n_extra);
 	if (r < 0)
 		return fail(c, r, 126, "cannot set up process creation: %s", strerror(-r));
-	const int src[3] = { in, out, c->fd_err };
-	if ((r = stdio_slots_set(src)) < 0) {
-		(void) stdio_slots_set(NULL);
-		return fail(c, r, 126, "cannot redirect stdio: %s", strerror(-r));
+	const int stdio[3] = { in, out, c->fd_err };
+	map_build(c, stdio, &map, src);
+	if ((r = slots_fill(src, map.n)) < 0) {
+		(void) slots_fill(NULL, map.n);
+		return fail(c, r, 126, "cannot pass fds to the job: %s", strerror(-r));
 	}
 	*child_report = (struct child_error) { .step = -1 };
 	a.err = child_report;
@@ -562,9 +625,9 @@ static int start_stage(struct spawn_ctx *c, size_t i, int in, int out) {
 	}
 	int e = errno;
 	(void) sigprocmask(SIG_SETMASK, &old, NULL);
-	r = stdio_slots_set(NULL);
+	r = slots_fill(NULL, map.n);
 	if (r < 0)   /* cannot happen: the slots and /dev/null are open */
-		log_warnx("cannot reset the stdio slots: %s", strerror(-r));
+		log_warnx("cannot reset the fd slots: %s", strerror(-r));
 	if (pid < 0)
 		return fail(c, e, 126, "cannot start a process: %s", strerror(e));
 	if (i == 0)
@@ -621,15 +684,33 @@ static void close_target(const struct spawn_ctx *c, int fd) {
 		close(fd);
 }
 
+/* Extra targets are 3 and up, each once. */
+static int check_extra(struct spawn_ctx *c) {
+	if (c->n_extra > SPAWN_EXTRA_FDS_MAX)
+		return fail(c, E2BIG, 126, "more than %d extra fds for one job", SPAWN_EXTRA_FDS_MAX);
+	for (size_t k = 0; k < c->n_extra; k++) {
+		if (c->extra[k].target < 3 || c->extra[k].source < 0)
+			return fail(c, EINVAL, 126, "bad fd map entry %d <- %d", c->extra[k].target, c->extra[k].source);
+		for (size_t l = 0; l < k; l++)
+			if (c->extra[l].target == c->extra[k].target)
+				return fail(c, EINVAL, 126, "fd %d mapped twice", c->extra[k].target);
+	}
+	return 0;
+}
+
 int spawn_run(const struct job_config *jc, const char *name, const char *instance, int capture_fd,
-	      struct spawn_result *res) {
+	      const struct spawn_fd *extra, size_t n_extra, struct spawn_result *res) {
 	struct spawn_ctx c = {
 		.jc = jc, .name = name, .instance = instance ? instance : "",
-		.fd_in = -1, .fd_out = -1, .fd_err = -1, .capture_fd = capture_fd, .res = res,
+		.fd_in = -1, .fd_out = -1, .fd_err = -1, .capture_fd = capture_fd,
+		.extra = extra, .n_extra = n_extra, .res = res,
 	};
 	int r;
 
 	memset(res, 0, sizeof(*res));
+	r = check_extra(&c);
+	if (r < 0)
+		return r;
 	build_argv(&c);
 	if (jc->directory)
 		c.directory = subst_expand(jc->directory, c.instance, name);

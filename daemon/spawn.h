@@ -19,10 +19,21 @@ struct spawn_result {
 	int exit_status;      /* on failure: 127 (not found) or 126 (other) */
 };
 
-/* Returns 0 with every stage running, or -errno with result->error set. */
-/* capture_fd: where stdout/stderr = log go (-1: this job captures nothing). */
+/* One entry of a child's fd map: fd `target` of the child is what fd
+ * `source` is in supd. */
+struct spawn_fd {
+	int target;
+	int source;
+};
+/* Most extra fds (besides stdin, stdout, stderr) a job's stages get. */
+#define SPAWN_EXTRA_FDS_MAX 64
+
+/* Returns 0 with every stage running, or -errno with result->error set.
+ * capture_fd: where stdout/stderr = log go (-1: this job captures nothing).
+ * extra: fds every stage gets besides 0-2 (targets 3 and up, each once);
+ * the child has no other fd open. */
 int spawn_run(const struct job_config *jc, const char *name, const char *instance, int capture_fd,
-	      struct spawn_result *result);
+	      const struct spawn_fd *extra, size_t n_extra, struct spawn_result *result);
 void spawn_result_free(struct spawn_result *r);
 /* supd raises its own fd limit; children get back the one it started with. */
 void spawn_set_child_nofile(const struct rlimit *rl);

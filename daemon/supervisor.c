@@ -1,11 +1,14 @@
-/* The job table, the reaper, the run queue, reload and shutdown. */
+/* The job table, the reaper, the observers and shutdown (supervisor.h). */
 #include <fnmatch.h>
 #include <signal.h>
+#include <stddef.h>
 #include <sys/wait.h>
-#include "history.h"
-#include "jobjson.h"
 #include "log.h"
 #include "supervisor.h"
+
+static struct supervisor *host_owner(struct job_host *h) {
+	return (struct supervisor *) ((char *) h - offsetof(struct supervisor, host));
+}
 
 static void table_add(struct supervisor *s, struct job *j) {
 	if (s->n_jobs == s->cap_jobs) {
@@ -14,11 +17,11 @@ static void table_add(struct supervisor *s, struct job *j) {
 	}
 	s->jobs[s->n_jobs++] = j;
 	hashmap_put_str(&s->by_name, j->name, j);
-	s->counts[j->state]++;
+	s->host.counts[j->state]++;
 }
 
-static struct job *add_job(struct supervisor *s, const char *name, struct job_config *jc) {
-	struct job *j = job_new(s, name, jc);
+struct job *supervisor_add_job(struct supervisor *s, const char *name, struct job_config *jc) {
+	struct job *j = job_new(&s->host, name, jc);
 	table_add(s, j);
 	return j;
 }
@@ -43,9 +46,7 @@ static void destroy_job(struct supervisor *s, struct job *j) {
 	for (struct job_observer *o = s->observers; o; o = o->next)
 		if (o->removed)
 			o->removed(j, o->userdata);
-	if (j->in_queue)
-		supervisor_dequeue(s, j);
-	s->counts[j->state]--;
+	s->host.counts[j->state]--;
 	job_free(j);
 }
 
@@ -54,7 +55,7 @@ static void add_config_jobs(struct supervisor *s, struct job_config *jc, char **
 	if (jc->is_template)
 		return;
 	if (!jc->instances_set) {
-		add_job(s, jc->name, jc);
+		supervisor_add_job(s, jc->name, jc);
 		if (added)
 			*added = strv_push(*added, jc->name);
 		return;
@@ -62,14 +63,14 @@ static void add_config_jobs(struct supervisor *s, struct job_config *jc, char **
 	long n = config_instances(jc);
 	for (long i = 0; i < n; i++) {
 		_cleanup_free_ char *name = xasprintf("%s@%ld", jc->name, i);
-		add_job(s, name, jc);
+		supervisor_add_job(s, name, jc);
 		if (added)
 			*added = strv_push(*added, name);
 	}
 }
 
 static int on_sigchld(sd_event_source *es, const struct signalfd_siginfo *si, void *userdata);
-static int on_drain(sd_event_source *es, void *userdata);
+static const struct job_host_ops host_ops;
 
 /* Free retired jobs whose processes are gone. Runs as a deferred event so
  * no caller up the stack still holds a pointer to a freed job. */
@@ -86,36 +87,34 @@ static int on_sweep(sd_event_source *es, void *userdata) {
 }
 
 static bool any_active(const struct supervisor *s) {
-	return s->n_active > 0;
+	return s->host.n_active > 0;
 }
 
-int supervisor_new(sd_event *e, struct supd_config *c, const char *state_dir, struct supervisor **ret) {
+int supervisor_new(sd_event *e, struct supd_config *c, const char *state_dir, uint64_t first_run_id,
+		   struct supervisor **ret) {
 	struct supervisor *s = xcalloc(1, sizeof(*s));
 	int r;
 
-	s->event = sd_event_ref(e);
+	s->host.ops = &host_ops;
+	s->host.sys = &job_sys_real;
+	s->host.event = sd_event_ref(e);
 	s->config = c;
-	s->next_run_id = 1;
-	if (state_dir) {
-		s->state_dir = xstrdup(state_dir);
-		if (history_open(state_dir, &s->history) == 0)
-			s->next_run_id = s->history->last_run_id + 1;
-	}
-	s->max_parallel = config_max_parallel(c);
+	s->next_run_id = first_run_id ? first_run_id : 1;
+	if (state_dir)
+		s->log_dir = xasprintf("%s/logs", state_dir);
+	s->host.log_dir = s->log_dir;
 	hashmap_init(&s->by_name, true);
 	hashmap_init(&s->by_pid, false);
-	r = sd_event_add_signal(e, &s->sigchld, SIGCHLD, on_sigchld, s);
+	r = runqueue_init(&s->host.queue, e, config_max_parallel(c), job_slot_granted, s);
+	if (r >= 0)
+		r = sd_event_add_signal(e, &s->sigchld, SIGCHLD, on_sigchld, s);
 	if (r >= 0)
 		r = sd_event_add_defer(e, &s->sweeper, on_sweep, s);
 	if (r >= 0)
 		r = sd_event_source_set_enabled(s->sweeper, SD_EVENT_OFF);
-	if (r >= 0)
-		r = sd_event_add_defer(e, &s->drainer, on_drain, s);
-	if (r >= 0)
-		r = sd_event_source_set_enabled(s->drainer, SD_EVENT_OFF);
 	if (r < 0) {
 		supervisor_free(s);
-		return log_error_errno(r, "cannot watch SIGCHLD");
+		return log_error_errno(r, "cannot set up the supervisor's event sources");
 	}
 	for (size_t i = 0; i < c->n_jobs; i++)
 		add_config_jobs(s, c->jobs[i], NULL);
@@ -132,15 +131,14 @@ void supervisor_free(struct supervisor *s) {
 		job_free(s->retired[i]);
 	free(s->jobs);
 	free(s->retired);
+	runqueue_done(&s->host.queue);
 	sd_event_source_disable_unref(s->sweeper);
-	sd_event_source_disable_unref(s->drainer);
 	hashmap_clear(&s->by_name);
 	hashmap_clear(&s->by_pid);
 	sd_event_source_disable_unref(s->sigchld);
-	history_close(s->history);
-	free(s->state_dir);
+	free(s->log_dir);
 	config_free(s->config);
-	sd_event_unref(s->event);
+	sd_event_unref(s->host.event);
 	free(s);
 }
 
@@ -219,31 +217,24 @@ int supervisor_match(struct supervisor *s, const char *pattern, bool create, str
 		return 0;
 	if (!instance_arg_valid(at + 1))
 		return -EINVAL;
-	j = add_job(s, pattern, jc);
+	j = supervisor_add_job(s, pattern, jc);
 	push_job(s, v, n, j);
 	return 1;
 }
 
-void supervisor_job_line(struct supervisor *s, struct job *j, const char *line) {
+static void host_line(struct job_host *h, struct job *j, const char *line) {
 	struct job_observer *o, *next;
 
-	for (o = s->observers; o; o = next) {
+	for (o = host_owner(h)->observers; o; o = next) {
 		next = o->next;
 		if (o->line)
 			o->line(j, line, o->userdata);
 	}
 }
 
-void supervisor_job_changed(struct supervisor *s, struct job *j, enum job_event ev) {
+static void host_event(struct job_host *h, struct job *j, enum job_event ev) {
+	struct supervisor *s = host_owner(h);
 	struct job_observer *o, *next;
-
-	if (ev == JOB_EVENT_EXITED && s->history) {
-		struct buf rec = { 0 };
-		job_json_append(&rec, j, NULL);
-		buf_append(&rec, "\n", 1);
-		(void) history_append(s->history, rec.data, rec.len, j->run.id);
-		buf_free(&rec);
-	}
 
 	for (o = s->observers; o; o = next) {
 		next = o->next;    /* an observer may remove itself */
@@ -254,29 +245,37 @@ void supervisor_job_changed(struct supervisor *s, struct job *j, enum job_event 
 		return;
 	if (j->removed && !job_is_active(j) && job_state_is_final(j->state))
 		(void) sd_event_source_set_enabled(s->sweeper, SD_EVENT_ONESHOT);
-	if (s->shutting_down && s->on_idle_after_shutdown && !any_active(s))
+	if (s->host.shutting_down && s->on_idle_after_shutdown && !any_active(s))
 		s->on_idle_after_shutdown(s);
 }
 
-void supervisor_track_pid(struct supervisor *s, pid_t pid, struct job *j) {
-	hashmap_put_int(&s->by_pid, (uint64_t) pid, j);
+static void host_track_pid(struct job_host *h, pid_t pid, struct job *j) {
+	hashmap_put_int(&host_owner(h)->by_pid, (uint64_t) pid, j);
 }
 
-void supervisor_untrack_pid(struct supervisor *s, pid_t pid) {
-	hashmap_remove_int(&s->by_pid, (uint64_t) pid);
+static void host_untrack_pid(struct job_host *h, pid_t pid) {
+	hashmap_remove_int(&host_owner(h)->by_pid, (uint64_t) pid);
 }
 
-uint64_t supervisor_next_run_id(struct supervisor *s) {
-	return s->next_run_id++;
+static uint64_t host_next_run_id(struct job_host *h) {
+	return host_owner(h)->next_run_id++;
 }
+
+static const struct job_host_ops host_ops = {
+	.event = host_event,
+	.line = host_line,
+	.track_pid = host_track_pid,
+	.untrack_pid = host_untrack_pid,
+	.next_run_id = host_next_run_id,
+};
 
 /* A reaped process that was no stage of ours: an orphan of some job that
  * we inherited as subreaper. A stopping job may be waiting for it. */
 static void orphan_reaped(struct supervisor *s) {
 	for (size_t i = 0; i < s->n_jobs; i++)
-		job_recheck_group(s->jobs[i]);
+		job_recheck_scope(s->jobs[i]);
 	for (size_t i = 0; i < s->n_retired; i++)
-		job_recheck_group(s->retired[i]);
+		job_recheck_scope(s->retired[i]);
 }
 
 static int on_sigchld(sd_event_source *es, const struct signalfd_siginfo *si, void *userdata) {
@@ -307,178 +306,29 @@ static int on_sigchld(sd_event_source *es, const struct signalfd_siginfo *si, vo
 	return 0;
 }
 
-/* --- run queue --- */
-
-bool supervisor_acquire_slot(struct supervisor *s, struct job *j) {
-	if (s->max_parallel > 0 && (s->running_batch >= (size_t) s->max_parallel || s->queue_head)) {
-		if (!j->in_queue) {
-			j->in_queue = true;
-			j->queue_next = NULL;
-			if (s->queue_tail)
-				s->queue_tail->queue_next = j;
-			else
-				s->queue_head = j;
-			s->queue_tail = j;
-		}
-		return false;
-	}
-	j->in_slot = true;
-	s->running_batch++;
-	return true;
-}
-
-void supervisor_dequeue(struct supervisor *s, struct job *j) {
-	struct job *prev = NULL;
-
-	for (struct job *k = s->queue_head; k; prev = k, k = k->queue_next)
-		if (k == j) {
-			if (prev)
-				prev->queue_next = k->queue_next;
-			else
-				s->queue_head = k->queue_next;
-			if (s->queue_tail == k)
-				s->queue_tail = prev;
-			break;
-		}
-	j->in_queue = false;
-	j->queue_next = NULL;
-}
-
-/* Hand free slots to queued jobs, first come first served. */
-static void drain_queue(struct supervisor *s) {
-	while (s->queue_head && (s->max_parallel == 0 || s->running_batch < (size_t) s->max_parallel)) {
-		struct job *j = s->queue_head;
-		s->queue_head = j->queue_next;
-		if (!s->queue_head)
-			s->queue_tail = NULL;
-		j->in_queue = false;
-		j->queue_next = NULL;
-		j->in_slot = true;
-		s->running_batch++;
-		job_slot_granted(j);
-	}
-}
-
-static int on_drain(sd_event_source *es, void *userdata) {
-	drain_queue(userdata);
-	return 0;
-}
-
-/* The next queued job starts from the event loop, once the job that freed
- * the slot has announced its end: events never show more than max_parallel
- * running. */
-void supervisor_release_slot(struct supervisor *s, struct job *j) {
-	if (!j->in_slot)
-		return;
-	j->in_slot = false;
-	s->running_batch--;
-	if (s->queue_head)
-		(void) sd_event_source_set_enabled(s->drainer, SD_EVENT_ONESHOT);
-}
-
-/* --- reload --- */
-
-void reload_result_free(struct reload_result *r) {
-	strv_free(r->added);
-	strv_free(r->removed);
-	strv_free(r->changed);
-	memset(r, 0, sizeof(*r));
-}
+/* --- shutdown --- */
 
 /* Take a job out of the configuration. It is stopped and freed by the
  * sweeper once its processes are gone, never here: whoever called us may
  * still hold it. */
-static void retire_job(struct supervisor *s, struct job *j) {
+void supervisor_retire_job(struct supervisor *s, struct job *j) {
 	table_remove(s, j);
-	j->removed = true;
 	s->retired = xreallocarray(s->retired, s->n_retired + 1, sizeof(*s->retired));
 	s->retired[s->n_retired++] = j;
-	job_want_down(j);     /* queued or backoff: stopped now; running: stopping */
+	job_retire(j);     /* queued or backoff: stopped now; running: stopping */
 	(void) sd_event_source_set_enabled(s->sweeper, SD_EVENT_ONESHOT);
 }
 
-/* Give a kept job its new config; a running job restarts to apply it. */
-static void update_job(struct supervisor *s, struct job *j, struct job_config *jc, char ***changed) {
-	if (job_config_equal(j->config, jc)) {
-		job_set_config(j, jc);
-		return;
-	}
-	*changed = strv_push(*changed, j->name);
-	if (!job_is_active(j)) {
-		job_set_config(j, jc);
-		return;
-	}
-	job_config_unref(j->pending_config);
-	j->pending_config = job_config_ref(jc);
-	enum job_want want = j->want;
-	job_want_down(j);
-	j->want = want;       /* if it was up, start again with the new config once stopped */
-}
-
-/* The config a job belongs to in c, or NULL if it is gone. */
-static struct job_config *new_home(struct supd_config *c, const struct job *j) {
-	const char *at = strchr(j->name, '@');
-	if (!at)
-		return config_find_job(c, j->name);
-	_cleanup_free_ char *base = xstrndup(j->name, (size_t) (at - j->name));
-	struct job_config *jc = config_find_job(c, base);
-	if (!jc || !(jc->is_template || jc->instances_set))
-		return NULL;
-	if (jc->instances_set) {
-		char *end;
-		long idx = strtol(at + 1, &end, 10);
-		if (*end || end == at + 1 || idx < 0 || idx >= config_instances(jc))
-			return NULL;
-	}
-	return jc;
-}
-
-void supervisor_reload(struct supervisor *s, struct supd_config *c, struct reload_result *res) {
-	memset(res, 0, sizeof(*res));
-
-	/* existing jobs: keep, change or retire */
-	for (size_t i = 0; i < s->n_jobs;) {
-		struct job *j = s->jobs[i];
-		struct job_config *jc = new_home(c, j);
-		if (!jc) {
-			res->removed = strv_push(res->removed, j->name);
-			retire_job(s, j);
-			continue;      /* the table shifted */
-		}
-		update_job(s, j, jc, &res->changed);
-		i++;
-	}
-	/* new jobs, under the new max_parallel */
-	struct supd_config *old = s->config;
-	s->config = c;
-	s->max_parallel = config_max_parallel(c);
-	for (size_t i = 0; i < c->n_jobs; i++) {
-		struct job_config *jc = c->jobs[i];
-		if (jc->is_template)
-			continue;
-		long n = jc->instances_set ? config_instances(jc) : 1;
-		for (long k = 0; k < n; k++) {
-			_cleanup_free_ char *name = jc->instances_set ? xasprintf("%s@%ld", jc->name, k) : xstrdup(jc->name);
-			if (supervisor_find(s, name))
-				continue;
-			struct job *j = add_job(s, name, jc);
-			res->added = strv_push(res->added, name);
-			if (jc->autostart)
-				(void) job_want_up(j);
-		}
-	}
-	config_free(old);
-	drain_queue(s);
-}
-
-/* --- shutdown --- */
-
 void supervisor_shutdown(struct supervisor *s) {
-	if (s->shutting_down)
+	if (s->host.shutting_down)
 		return;
-	s->shutting_down = true;
+	s->host.shutting_down = true;
 	for (size_t i = 0; i < s->n_jobs; i++)
-		job_want_down(s->jobs[i]);
+		job_shutdown(s->jobs[i]);
 	if (!any_active(s) && s->on_idle_after_shutdown)
 		s->on_idle_after_shutdown(s);
+}
+
+bool supervisor_shutting_down(const struct supervisor *s) {
+	return s->host.shutting_down;
 }

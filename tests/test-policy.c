@@ -24,9 +24,9 @@ static struct policy_input failed_quickly(usec_t prev_delay, unsigned starts) {
 START_TEST(test_restart_no_never_restarts) {
 	struct job_config jc = cfg(RESTART_NO);
 	struct policy_input in = failed_quickly(0, 1);
-	ck_assert_int_eq(policy_decide(&jc, &in).action, POLICY_FINISH);
+	ck_assert_int_eq(policy_decide(&jc, &in).action, POLICY_FAILED);
 	in.success = true;
-	ck_assert_int_eq(policy_decide(&jc, &in).action, POLICY_FINISH);
+	ck_assert_int_eq(policy_decide(&jc, &in).action, POLICY_EXITED);
 }
 END_TEST
 
@@ -34,10 +34,10 @@ START_TEST(test_on_failure) {
 	struct job_config jc = cfg(RESTART_ON_FAILURE);
 	struct policy_input in = failed_quickly(0, 1);
 	struct policy_result r = policy_decide(&jc, &in);
-	ck_assert_int_eq(r.action, POLICY_RESTART);
+	ck_assert_int_eq(r.action, POLICY_BACKOFF);
 	ck_assert_uint_eq(r.delay, 100 * USEC_PER_MSEC);
 	in.success = true;
-	ck_assert_int_eq(policy_decide(&jc, &in).action, POLICY_FINISH);
+	ck_assert_int_eq(policy_decide(&jc, &in).action, POLICY_EXITED);
 }
 END_TEST
 
@@ -45,7 +45,7 @@ START_TEST(test_always_restarts_success_too) {
 	struct job_config jc = cfg(RESTART_ALWAYS);
 	struct policy_input in = failed_quickly(0, 1);
 	in.success = true;
-	ck_assert_int_eq(policy_decide(&jc, &in).action, POLICY_RESTART);
+	ck_assert_int_eq(policy_decide(&jc, &in).action, POLICY_BACKOFF);
 }
 END_TEST
 
@@ -53,7 +53,7 @@ START_TEST(test_want_down_finishes) {
 	struct job_config jc = cfg(RESTART_ALWAYS);
 	struct policy_input in = failed_quickly(0, 1);
 	in.want_up = false;
-	ck_assert_int_eq(policy_decide(&jc, &in).action, POLICY_FINISH);
+	ck_assert_int_eq(policy_decide(&jc, &in).action, POLICY_FAILED);
 }
 END_TEST
 
@@ -65,7 +65,7 @@ START_TEST(test_backoff_doubles_to_max) {
 	for (size_t i = 0; i < sizeof(expect) / sizeof(expect[0]); i++) {
 		struct policy_input in = failed_quickly(d, 1);
 		struct policy_result r = policy_decide(&jc, &in);
-		ck_assert_int_eq(r.action, POLICY_RESTART);
+		ck_assert_int_eq(r.action, POLICY_BACKOFF);
 		ck_assert_uint_eq(r.delay, expect[i] * USEC_PER_MSEC);
 		d = r.delay;
 	}
@@ -87,7 +87,7 @@ START_TEST(test_zero_delay) {
 	jc.restart_delay = 0;
 	struct policy_input in = failed_quickly(0, 1);
 	struct policy_result r = policy_decide(&jc, &in);
-	ck_assert_int_eq(r.action, POLICY_RESTART);
+	ck_assert_int_eq(r.action, POLICY_BACKOFF);
 	ck_assert_uint_eq(r.delay, 0);
 }
 END_TEST
@@ -95,14 +95,37 @@ END_TEST
 START_TEST(test_start_limit) {
 	struct job_config jc = cfg(RESTART_ON_FAILURE);
 	struct policy_input in = failed_quickly(100 * USEC_PER_MSEC, 4);
-	ck_assert_int_eq(policy_decide(&jc, &in).action, POLICY_RESTART);
+	ck_assert_int_eq(policy_decide(&jc, &in).action, POLICY_BACKOFF);
 	in.starts_in_window = 5;   /* a sixth start would exceed 5/10s */
 	ck_assert_int_eq(policy_decide(&jc, &in).action, POLICY_FATAL);
 	jc.start_limit_burst = 0;  /* no limit */
-	ck_assert_int_eq(policy_decide(&jc, &in).action, POLICY_RESTART);
+	ck_assert_int_eq(policy_decide(&jc, &in).action, POLICY_BACKOFF);
 	in.success = true;         /* success under on-failure: no restart, no fatal */
 	jc.start_limit_burst = 5;
-	ck_assert_int_eq(policy_decide(&jc, &in).action, POLICY_FINISH);
+	ck_assert_int_eq(policy_decide(&jc, &in).action, POLICY_EXITED);
+}
+END_TEST
+
+/* A run a stop ended: stopped, or started again right away when the user
+ * still wants it up (restart, reload); never after shutdown or removal,
+ * whatever the restart policy and however the run ended. */
+START_TEST(test_stop_ended_run) {
+	static const enum restart_policy policies[] = { RESTART_NO, RESTART_ON_FAILURE, RESTART_ALWAYS };
+	for (size_t p = 0; p < ELEMENTSOF(policies); p++)
+		for (int bits = 0; bits < 32; bits++) {
+			struct job_config jc = cfg(policies[p]);
+			struct policy_input in = failed_quickly(0, 9);
+			in.stop_requested = bits & 1;
+			in.shutting_down = bits & 2;
+			in.removed = bits & 4;
+			in.want_up = bits & 8;
+			in.success = bits & 16;
+			if (!in.stop_requested && !in.shutting_down && !in.removed)
+				continue;
+			enum policy_action want = in.want_up && !in.shutting_down && !in.removed
+				? POLICY_RESTART_NOW : POLICY_STOPPED;
+			ck_assert_int_eq(policy_decide(&jc, &in).action, want);
+		}
 }
 END_TEST
 
@@ -130,6 +153,7 @@ int main(void) {
 	tcase_add_test(tc, test_long_run_resets_backoff);
 	tcase_add_test(tc, test_zero_delay);
 	tcase_add_test(tc, test_start_limit);
+	tcase_add_test(tc, test_stop_ended_run);
 	tcase_add_test(tc, test_success_exit_list);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
