@@ -1,8 +1,12 @@
 /* Opening a job's files with the job user's rights (see jobfile.h). */
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/capability.h>
+#include <linux/magic.h>
 #include <sys/fsuid.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include "jobfile.h"
 #include "log.h"
@@ -17,48 +21,72 @@ static bool only_root_can_change(const struct stat *st) {
 	return (st->st_uid == 0 || st->st_uid == geteuid()) && !(st->st_mode & (S_IWGRP | S_IWOTH));
 }
 
-/* supd's groups while an open runs with the job user's. */
+/* supd's groups and capabilities while a walk runs with the job user's
+ * rights. */
 struct saved_cred {
 	gid_t *groups;
 	int n_groups;
+	struct __user_cap_data_struct caps[_LINUX_CAPABILITY_U32S_3];
+	bool active;
 };
 
+static int caps_get(struct __user_cap_data_struct *d) {
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	return syscall(SYS_capget, &h, d) < 0 ? -errno : 0;
+}
+
+static int caps_set(struct __user_cap_data_struct *d) {
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	return syscall(SYS_capset, &h, d) < 0 ? -errno : 0;
+}
+
 static void cred_leave(struct saved_cred *s) {
+	if (!s->active)
+		return;
+	/* undoing what supd did a moment ago cannot fail; if it did, supd
+	 * would go on with a job user's rights: a broken invariant */
+	if (caps_set(s->caps) < 0)
+		fatal("cannot restore supd's capabilities");
 	(void) setfsuid(geteuid());
 	(void) setfsgid(getegid());
-	/* root setting a list it held a moment ago cannot fail; if it did,
-	 * supd would go on with a job user's groups: a broken invariant */
 	if (syscall(SYS_setgroups, (size_t) s->n_groups, s->groups) < 0)
 		fatal("cannot restore supd's groups");
 	free(s->groups);
 	s->groups = NULL;
+	s->active = false;
 }
 
-/* File-system rights of the job's user for this thread (supd has one):
- * the raw setgroups syscall, unlike glibc's, changes only the caller. */
+/* The job user's rights for this thread (supd has one): its fs ids and
+ * groups, and no capability in effect, since root keeps some that file
+ * access checks honour (CAP_SYS_PTRACE for /proc, CAP_SYSLOG for
+ * /dev/kmsg). The raw setgroups syscall, unlike glibc's, changes only the
+ * caller. */
 static int cred_enter(const struct jobfile_cred *cr, struct saved_cred *s) {
-	int n = getgroups(0, NULL);
+	int r, n = getgroups(0, NULL);
 
 	if (n < 0)
 		return -errno;
+	if ((r = caps_get(s->caps)) < 0)
+		return r;
 	s->groups = xcalloc((size_t) n + 1, sizeof(gid_t));
 	s->n_groups = getgroups(n, s->groups);
-	if (s->n_groups < 0) {
+	if (s->n_groups < 0 || syscall(SYS_setgroups, cr->n_groups, cr->groups) < 0) {
 		int e = errno;
 		free(s->groups);
+		s->groups = NULL;
 		return -e;
 	}
-	if (syscall(SYS_setgroups, cr->n_groups, cr->groups) < 0) {
-		int e = errno;
-		free(s->groups);
-		return -e;
-	}
+	s->active = true;
+	struct __user_cap_data_struct none[_LINUX_CAPABILITY_U32S_3];
+	for (size_t i = 0; i < ELEMENTSOF(none); i++)
+		none[i] = (struct __user_cap_data_struct) { .permitted = s->caps[i].permitted };
 	(void) setfsgid(cr->gid);
 	(void) setfsuid(cr->uid);
+	r = caps_set(none);
 	/* setfsuid() reports no error; an invalid id reads the current one */
-	if ((uid_t) setfsuid((uid_t) -1) != cr->uid || (gid_t) setfsgid((gid_t) -1) != cr->gid) {
+	if (r < 0 || (uid_t) setfsuid((uid_t) -1) != cr->uid || (gid_t) setfsgid((gid_t) -1) != cr->gid) {
 		cred_leave(s);
-		return -EPERM;
+		return r < 0 ? r : -EPERM;
 	}
 	return 0;
 }
@@ -68,6 +96,7 @@ struct walk {
 	uid_t link_owner;    /* besides root, who may own a link we follow */
 	int dirfd;           /* the directory the next component is looked up in */
 	bool trusted;        /* every directory so far only root could change */
+	struct saved_cred saved;  /* active: the walk has the job user's rights */
 	unsigned links, retries;
 	char *path;          /* owned: the path as rewritten by links */
 	char *pos;           /* the next component in path */
@@ -90,6 +119,11 @@ static int walk_enter_dir(struct walk *w, int fd) {
 		close(w->dirfd);
 	w->dirfd = fd;
 	w->trusted = w->trusted && only_root_can_change(&st);
+	/* from the first directory the job's user could change on, every
+	 * lookup (and the open) has that user's rights, search permission of
+	 * each directory included */
+	if (!w->trusted && w->cr->as_user && !w->saved.active)
+		return cred_enter(w->cr, &w->saved);
 	return 0;
 }
 
@@ -120,21 +154,25 @@ static int walk_follow(struct walk *w, int fd, const struct stat *st, const char
 	return target[0] == '/' ? walk_enter_root(w) : 0;
 }
 
+/* Open name in the walk's directory, as supd or with the job user's rights
+ * (which the walk may hold already). */
 static int open_in_dir(struct walk *w, bool as_supd, const char *name, int flags) {
 	struct saved_cred s = { 0 };
+	bool switch_now = !as_supd && !w->saved.active;
 	int r;
 
-	if (!as_supd && (r = cred_enter(w->cr, &s)) < 0)
+	if (switch_now && (r = cred_enter(w->cr, &s)) < 0)
 		return r;
 	int fd = openat(w->dirfd, name, flags | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0666);
 	int e = errno;
-	if (!as_supd)
+	if (switch_now)
 		cred_leave(&s);
 	return fd < 0 ? -e : fd;
 }
 
 /* Open the last component. Returns the fd, -EAGAIN when the name changed
- * under us (look again), or -errno. */
+ * under us (look again), or -errno. O_CREAT stays on for files that exist,
+ * so that fs.protected_regular still guards sticky directories. */
 static int walk_open_last(struct walk *w, const char *name, const char *next, int flags) {
 	struct stat st;
 	int fd = openat(w->dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
@@ -152,9 +190,9 @@ static int walk_open_last(struct walk *w, const char *name, const char *next, in
 		}
 		close(fd);
 		bool as_supd = !w->cr->as_user || (w->trusted && only_root_can_change(&st));
-		fd = open_in_dir(w, as_supd, name, flags & ~O_CREAT);
-		/* it vanished, or became a link, since we looked */
-		return fd == -ELOOP || (fd == -ENOENT && (flags & O_CREAT)) ? -EAGAIN : fd;
+		fd = open_in_dir(w, as_supd, name, flags);
+		/* it became a link since we looked */
+		return fd == -ELOOP ? -EAGAIN : fd;
 	}
 	if (errno != ENOENT || !(flags & O_CREAT))
 		return -errno;
@@ -229,19 +267,26 @@ static int jobfile_open(const char *path, int flags, const struct jobfile_cred *
 		fd = -EINVAL;
 	} else if ((fd = walk_enter_root(&w)) >= 0)
 		fd = walk(&w, flags);
+	cred_leave(&w.saved);
 	if (w.dirfd >= 0)
 		close(w.dirfd);
 	free(w.path);
 	if (fd < 0)
 		return fd;
-	if (fstat(fd, &st) < 0) {
+	struct statfs sfs;
+	if (fstat(fd, &st) < 0 || fstatfs(fd, &sfs) < 0) {
 		int e = errno;
 		close(fd);
 		return -e;
 	}
-	if (!S_ISREG(st.st_mode) && !(allow_chr && S_ISCHR(st.st_mode))) {
-		close(fd);
+	if (!S_ISREG(st.st_mode) && !(allow_chr && S_ISCHR(st.st_mode)))
 		*why = allow_chr ? "not a regular file or character device" : "not a regular file";
+	else if (sfs.f_type == PROC_SUPER_MAGIC)
+		*why = "a file of /proc";          /* /proc/self would be supd's */
+	else if (S_ISCHR(st.st_mode) && major(st.st_rdev) == 5 && minor(st.st_rdev) == 0)
+		*why = "/dev/tty";                 /* it would be supd's terminal */
+	if (*why) {
+		close(fd);
 		return -EINVAL;
 	}
 	return fd;

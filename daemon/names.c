@@ -17,7 +17,7 @@ bool job_name_valid(const char *name) {
 }
 
 /* Length of the valid UTF-8 multi-byte sequence at s (shortest form, no
- * surrogates, at most U+10FFFF), or 0. */
+ * surrogates, no C1 control, at most U+10FFFF), or 0. */
 static size_t utf8_multibyte_len(const unsigned char *s) {
 	unsigned cp;
 	size_t n;
@@ -38,7 +38,9 @@ static size_t utf8_multibyte_len(const unsigned char *s) {
 			return 0;
 		cp = (cp << 6) | (s[i] & 0x3f);
 	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	/* C1 controls (U+0080-U+009F) are control characters too: a
+	 * terminal may act on them when status prints the name */
+	if ((n == 2 && cp < 0xa0) || (n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
 	    (cp >= 0xd800 && cp <= 0xdfff))
 		return 0;
 	return n;

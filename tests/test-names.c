@@ -27,6 +27,7 @@ START_TEST(test_instance_args_accepted)
 	static const char *const ok[] = {
 		"a", "file1.txt", "A-b_c.d", "x+y,z=w:v@u", "0", "a-", "a..b", "...",
 		"caf\xc3\xa9",                 /* é, two bytes */
+		"\xc2\xa0",                   /* U+00A0, the first after the C1 controls */
 		"\xe2\x82\xac" "100",          /* €, three bytes */
 		"\xf0\x9f\x98\x80",            /* U+1F600, four bytes */
 	};
@@ -57,6 +58,8 @@ START_TEST(test_instance_args_refused)
 		"\xed\xa0\x80",                /* a UTF-16 surrogate */
 		"\xf4\x90\x80\x80",            /* above U+10FFFF */
 		"\xff", "\x80",
+		"\xc2\x9b" "2J",               /* U+009B, a C1 control (CSI) */
+		"\xc2\x85",                   /* U+0085 */
 	};
 	for (size_t i = 0; i < ELEMENTSOF(bad); i++)
 		ck_assert_msg(!instance_arg_valid(bad[i]), "accepted #%zu", i);

@@ -139,6 +139,43 @@ class JobUserFilesTest(SupdCase):
         self.assertNotEqual(r.returncode, 0, self.msg("read a root-only file through a link", r))
         self.assertNotIn(SECRET, read_file(os.path.join(self.home, "viadir.copy"), ""))
 
+    def test_proc_files_refused(self):
+        # opened with root's other capabilities, /proc/kallsyms would show
+        # kernel addresses, /proc/self supd's own memory map
+        for target in ("/proc/kallsyms", "/proc/self/maps", f"/proc/{os.getpid()}/environ",
+                       "/proc/self/status"):
+            self.plant_link("in.txt", target)
+            r = self.ctl("run", "in")
+            self.assertNotEqual(r.returncode, 0, self.msg(f"stdin through a link to {target}", r))
+            self.assertEqual(read_file(os.path.join(self.home, "in.copy"), ""), "")
+        # one nobody may open itself: refused as a file of /proc
+        self.assertIn("a file of /proc", self.job("in")["error"] or "")
+
+    def test_dev_tty_refused(self):
+        # /dev/tty is the opener's terminal: supd's, not the job's
+        self.plant_link("out.log", "/dev/tty")
+        r = self.ctl("run", "out")
+        self.assertNotEqual(r.returncode, 0, self.msg("stdout through a link to /dev/tty", r))
+        # without a terminal of its own supd gets ENXIO; with one, the check
+        # of the device number refuses it
+        err = self.job("out")["error"] or ""
+        self.assertTrue("/dev/tty" in err or "No such device" in err, err)
+
+    def test_search_permission_of_every_directory(self):
+        # a 0644 file below a directory only root may enter: nobody cannot
+        # read it itself, so not through supd either
+        prot = os.path.join(self.d, "prot")
+        os.makedirs(os.path.join(prot, "pub"))
+        os.chmod(prot, 0o700)
+        os.chmod(os.path.join(prot, "pub"), 0o755)
+        with open(os.path.join(prot, "pub", "file"), "w") as f:
+            f.write(SECRET + "\n")
+        os.chmod(os.path.join(prot, "pub", "file"), 0o644)
+        self.plant_link("in.txt", os.path.join(prot, "pub", "file"))
+        r = self.ctl("run", "in")
+        self.assertNotEqual(r.returncode, 0, self.msg("read below a directory nobody cannot search", r))
+        self.assertNotIn(SECRET, read_file(os.path.join(self.home, "in.copy"), ""))
+
     def test_own_files_still_work(self):
         # no links: the job's user reads and writes its own files
         with open(os.path.join(self.home, "job.env"), "w") as f:
@@ -248,7 +285,7 @@ class TemplateArgumentTest(SupdCase):
         "x;id>pwned;:", "$(touch pwned)", "`touch pwned`", "a|touch pwned", "a&touch pwned",
         "a<b", "a>pwned", "{a,b}", "a b", "a\tb", "-rf", "--help", ".", "..", "a/b",
         "a'b", 'a"b', "a\\b", "a*", "a?", "[ab]", "~root", "a#b", "a!b", "$HOME",
-        "a\nb", "a%ib", "a^b", "a(b)", "x" * 201, "\x7f", "caf\udcc3",
+        "a\nb", "a%ib", "a^b", "a(b)", "x" * 201, "\x7f", "caf\udcc3", "\u009b2J",
     ]
 
     def setUp(self):
