@@ -73,14 +73,28 @@
 #define PROTO_REP_PROTOCOL  "protocol"   /* version: PROTO_VERSION */
 #define PROTO_REP_VERSION   "version"    /* version: the package's */
 
-/* Fields of JOB, RUN and EVENT objects (SPEC §4) that clients read. */
+/* Fields of JOB, RUN and EVENT objects (SPEC §4, doc/protocol.md). */
 #define PROTO_JOB_NAME        "name"
 #define PROTO_JOB_STATE       "state"
-#define PROTO_JOB_ERROR       "error"
-#define PROTO_JOB_EXIT_STATUS "exit_status"
-#define PROTO_JOB_SINCE       "since"
+#define PROTO_JOB_WANT        "want"        /* "up" | "down" */
+#define PROTO_JOB_SINCE       "since"       /* when it entered its state */
+#define PROTO_JOB_PID         "pid"
 #define PROTO_JOB_RUN         "run"
-#define PROTO_JOB_EVENT       "event"    /* EVENT only */
+#define PROTO_JOB_STARTED_AT  "started_at"
+#define PROTO_JOB_ENDED_AT    "ended_at"
+#define PROTO_JOB_DURATION_S  "duration_s"
+#define PROTO_JOB_EXIT_CODE   "exit_code"
+#define PROTO_JOB_SIGNAL      "signal"      /* a name: "KILL" */
+#define PROTO_JOB_TIMED_OUT   "timed_out"
+#define PROTO_JOB_EXIT_STATUS "exit_status" /* as a shell reports it */
+#define PROTO_JOB_RESTARTS    "restarts"
+#define PROTO_JOB_CPU_USER_S  "cpu_user_s"
+#define PROTO_JOB_CPU_SYS_S   "cpu_sys_s"
+#define PROTO_JOB_MAX_RSS_KB  "max_rss_kb"
+#define PROTO_JOB_STAGES      "stages"      /* [{argv0, pid, exit_code, signal}] */
+#define PROTO_JOB_ERROR       "error"
+#define PROTO_JOB_EVENT       "event"       /* EVENT only */
+#define PROTO_STAGE_ARGV0     "argv0"
 
 /* Values of "state" that clients compare with. */
 #define PROTO_STATE_STOPPED "stopped"
