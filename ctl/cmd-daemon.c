@@ -94,7 +94,7 @@ const struct ctl_command cmd_reload_entry = {
 	"reload", "", 0, 0, cmd_reload,
 	"re-read the configuration",
 	"Prints the jobs added, removed and changed. A bad configuration changes\n"
-	"nothing: its errors are printed and supctl exits 4.", { { 0 } },
+	"nothing: its errors are printed and supctl exits 1.", { { 0 } },
 };
 
 const struct ctl_command cmd_shutdown_entry = {

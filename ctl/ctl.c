@@ -52,6 +52,10 @@ static bool print_jobs_as_received(const char *line) {
 	return true;
 }
 
+/* A refusal exits 4: unknown job, bad request, permission. A reload of a
+ * configuration with errors (they come as "errors") was a fine request
+ * that failed: 1, as for other failures (SPEC §11; systemd would show 4 of
+ * its ExecReload= as "4/NOPERMISSION"). */
 int ctl_report_refusal(const json_t *resp) {
 	const char *error = json_string_value(json_object_get(resp, PROTO_REP_ERROR));
 	json_t *errors = json_object_get(resp, PROTO_REP_ERRORS), *e;
@@ -61,7 +65,7 @@ int ctl_report_refusal(const json_t *resp) {
 	json_array_foreach(errors, i, e)
 		if (json_is_string(e))
 			fprintf(stderr, "%s\n", json_string_value(e));
-	return EXIT_REFUSED;
+	return json_is_array(errors) ? EXIT_FAILED : EXIT_REFUSED;
 }
 
 /* One line on the terminal: "37/100 done, 2 failed". */

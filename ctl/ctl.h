@@ -13,6 +13,7 @@
 /* supctl's exit statuses (SPEC §1); run and wait on one job exit as a
  * shell would for it instead. */
 enum {
+	EXIT_FAILED = 1,           /* a request that was fine failed (reload) */
 	EXIT_JOB_FAILED = 1,
 	EXIT_USAGE = 2,
 	EXIT_UNREACHABLE = 3,
@@ -35,5 +36,6 @@ int ctl_call(struct ctl *c, const json_t *req, json_t **ret);
 /* Reads the next message of a stream. Returns 0 with *ret set (NULL at the
  * end), or as conn_read_line(). */
 int ctl_read(struct ctl *c, json_t **ret);
-/* Reports an {"ok":false} answer; returns its exit status. */
+/* Reports an {"ok":false} answer; returns its exit status: 4, or 1 for
+ * a configuration with errors. */
 int ctl_report_refusal(const json_t *resp);
