@@ -15,10 +15,11 @@
 #include "proto.h"
 #include "render.h"
 #include "request.h"
+#include "util.h"
 
 /* Prints messages of a stream until it ends; each is either printed as is
- * (--json) or handed to print_one. */
-static int follow_stream(struct ctl *c, void (*print_one)(const json_t *msg)) {
+ * (--json) or handed to print_one with data. */
+static int follow_stream(struct ctl *c, void (*print_one)(const json_t *msg, void *data), void *data) {
 	c->conn.watch_stdout = true;
 	for (;;) {
 		json_auto_t *msg = NULL;
@@ -35,7 +36,7 @@ static int follow_stream(struct ctl *c, void (*print_one)(const json_t *msg)) {
 		if (c->json)
 			output_json(msg);
 		else
-			print_one(msg);
+			print_one(msg, data);
 		r = output_flush();
 		if (r == -EPIPE)
 			return 0;
@@ -44,7 +45,7 @@ static int follow_stream(struct ctl *c, void (*print_one)(const json_t *msg)) {
 	}
 }
 
-static void print_log_line(const json_t *msg) {
+static void print_log_line(const json_t *msg, _unused_ void *data) {
 	json_t *line = json_object_get(msg, PROTO_REP_LINE);
 
 	if (json_is_string(line))
@@ -75,7 +76,7 @@ static int cmd_logs(struct ctl *c, const struct ctl_args *a) {
 		return 0;
 	if (output_flush() < 0)
 		return 0;                      /* reported by output_finish() */
-	return follow_stream(c, print_log_line);
+	return follow_stream(c, print_log_line, NULL);
 }
 
 static int cmd_history(struct ctl *c, const struct ctl_args *a) {
@@ -101,18 +102,40 @@ static int cmd_history(struct ctl *c, const struct ctl_args *a) {
 	return 0;
 }
 
-static void print_event(const json_t *ev) {
+static bool same_field(const json_t *a, const json_t *b, const char *key) {
+	return json_equal(json_object_get(a, key), json_object_get(b, key));
+}
+
+/* One line per change. supd sends a transition that starts or ends a run
+ * twice, as "started"/"exited" (with the new state and the run's details)
+ * and then as "state" (proto.h): that "state" event, for the same job, run,
+ * state and time, would repeat the line before it. *last holds the last
+ * "started"/"exited" event. */
+static void print_event(const json_t *ev, void *data) {
+	json_t **last = data;
+	const char *kind = json_string_value(json_object_get(ev, PROTO_JOB_EVENT));
+
+	if (*last && streq_ptr(kind, PROTO_EVENT_STATE) && same_field(ev, *last, PROTO_JOB_NAME) &&
+	    same_field(ev, *last, PROTO_JOB_RUN) && same_field(ev, *last, PROTO_JOB_STATE) &&
+	    same_field(ev, *last, PROTO_JOB_SINCE)) {
+		json_decref(TAKE_PTR(*last));
+		return;
+	}
+	json_decref(TAKE_PTR(*last));
+	if (streq_ptr(kind, PROTO_EVENT_STARTED) || streq_ptr(kind, PROTO_EVENT_EXITED))
+		*last = json_incref((json_t *) ev);
 	(void) render_event(ev, stdout);
 }
 
 static int cmd_events(struct ctl *c, _unused_ const struct ctl_args *a) {
 	json_auto_t *req = request_new(PROTO_CMD_SUBSCRIBE);
 	json_auto_t *resp = NULL;
+	json_auto_t *last = NULL;
 	int r;
 
 	if ((r = ctl_call(c, req, &resp)))
 		return r;
-	return follow_stream(c, print_event);
+	return follow_stream(c, print_event, &last);
 }
 
 const struct ctl_command cmd_logs_entry = {
@@ -134,6 +157,6 @@ const struct ctl_command cmd_history_entry = {
 const struct ctl_command cmd_events_entry = {
 	"events", "", 0, 0, cmd_events,
 	"print state changes as they happen",
-	"One line per event: TIME NAME EVENT STATE [detail]. --json prints one\n"
+	"One line per change: TIME NAME EVENT STATE [detail]. --json prints one\n"
 	"event object per line.", { { 0 } },
 };

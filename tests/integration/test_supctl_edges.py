@@ -1,5 +1,5 @@
 """supctl's edges (issue 10, SPEC §11): the exit status of a reload with a bad
-config."""
+config, and the text `events` stream printing each change once."""
 import json
 import os
 import queue
@@ -100,6 +100,65 @@ class RefusedReloadTest(SupdCase):
             r = self.ctl("reload", user=NOBODY)
             self.assertEqual(r.returncode, 4, self.msg(f"reload by uid 65534 (attempt {attempt + 1})", r))
             self.assertIn("permission denied", r.stderr, self.msg("", r))
+
+
+class EventsTextTest(SupdCase):
+    CONFIG = """
+        [job:ping]
+        command = true
+        autostart = false
+
+        [job:svc]
+        command = sleep 300
+        autostart = false
+
+        [job:three]
+        command = sh -c 'exit 3'
+        autostart = false
+        """
+
+    def subscribe(self, *args):
+        """supctl [ARGS] events, subscribed (proved by a first event seen)."""
+        s = Stream(self, *args, "events")
+        deadline = time.monotonic() + T_LONG
+        while time.monotonic() < deadline:
+            self.ctl("run", "ping", check=0)
+            if s.wait_until(lambda ls: any("ping" in l for l in ls), 1.0):
+                return s
+        self.fail(self.msg(f"supctl {' '.join(args)} events printed nothing: {s.lines}"))
+
+    def test_each_change_once(self):
+        text = self.subscribe()
+        js = self.subscribe("--json")
+        self.ctl("start", "svc", check=0)
+        self.ctl("stop", "svc", check=0)
+        self.ctl("run", "three", check=3)
+        for s in (text, js):
+            self.assertTrue(s.wait_until(lambda ls: any("three" in l and "exited" in l and "failed" in l
+                                                        for l in ls), T_SHORT),
+                            self.msg(f"no exited event for three: {s.lines}"))
+        text.wait_until(lambda ls: False, 0.3)   # a duplicate would come right after
+        js.wait_until(lambda ls: False, 0.3)
+        events = [json.loads(l) for l in js.lines]
+        lines = [text_event(l) for l in text.lines]
+        for name in ("svc", "three"):
+            # one line per change: each (state, since) of the JSON stream once,
+            # as the first object that announced it
+            changes = {}
+            for e in events:
+                if e["name"] == name:
+                    changes.setdefault((e["state"], e["since"]), e["event"])
+            want = [(ev, state) for (state, _), ev in changes.items()]
+            got = [(ev, state) for n, ev, state, _ in lines if n == name]
+            self.assertEqual(got, want, f"text events of {name}:\n" + "\n".join(text.lines)
+                             + "\nJSON:\n" + "\n".join(js.lines))
+        self.assertIn(("svc", "started", "running"), [l[:3] for l in lines])
+        self.assertIn(("svc", "state", "stopping"), [l[:3] for l in lines], "a state alone still shows")
+        self.assertIn(("three", "exited", "failed", "exited 3"),
+                      [(n, e, st, d.split(" after")[0]) for n, e, st, d in lines])
+        # the JSON stream keeps both objects of a run's start and end
+        kinds = [e["event"] for e in events if e["name"] == "three"]
+        self.assertEqual(kinds, ["started", "state", "exited", "state"], kinds)
 
 
 if __name__ == "__main__":
