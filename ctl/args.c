@@ -86,9 +86,10 @@ void args_print_help(const struct ctl_table *t, FILE *f) {
 	print_options(f, global_options, ELEMENTSOF(global_options));
 	fputs("\nPATTERN is a job name, a shell glob over names ('encrypt@*') or a\n"
 	      "template or pool name meaning all its instances.\n"
-	      "\nExit status: 0 success, 1 a job failed, 2 usage error, 3 supd not\n"
-	      "reachable, 4 request refused. run, and wait on one job, exit as a shell\n"
-	      "would: the exit code, 128+N if killed by signal N, 124 if timed out.\n"
+	      "\nExit status: 0 success, 1 a job or a reload failed, 2 usage error,\n"
+	      "3 supd not reachable, 4 request refused. run, and wait on one job, exit\n"
+	      "as a shell would: the exit code, 128+N if killed by signal N, 124 if\n"
+	      "timed out.\n"
 	      "\nSee supctl(1).\n", f);
 }
 
