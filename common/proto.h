@@ -19,6 +19,94 @@
 #define PROTO_VERSION 1
 #define PROTO_MAX_REQUEST (64 * 1024)      /* bytes, newline included */
 
+/* The names below are the wire contract of doc/protocol.md: supd and
+ * supctl of different builds talk to each other through them. Adding a
+ * command or an optional field is compatible; renaming or removing one,
+ * or changing what a value means, is not: bump PROTO_VERSION if these
+ * change. */
+
+/* Commands: the "cmd" of a request. */
+#define PROTO_CMD_STATUS    "status"
+#define PROTO_CMD_START     "start"
+#define PROTO_CMD_STOP      "stop"
+#define PROTO_CMD_RESTART   "restart"
+#define PROTO_CMD_SIGNAL    "signal"
+#define PROTO_CMD_WAIT      "wait"
+#define PROTO_CMD_RUN       "run"
+#define PROTO_CMD_RELOAD    "reload"
+#define PROTO_CMD_SHUTDOWN  "shutdown"
+#define PROTO_CMD_VERSION   "version"
+#define PROTO_CMD_SUBSCRIBE "subscribe"
+#define PROTO_CMD_LOGS      "logs"
+#define PROTO_CMD_HISTORY   "history"
+
+/* Fields of requests. */
+#define PROTO_REQ_CMD       "cmd"
+#define PROTO_REQ_JOBS      "jobs"       /* PATTERNs */
+#define PROTO_REQ_COLUMNS   "columns"    /* status: fields wanted as rows */
+#define PROTO_REQ_WAIT      "wait"       /* stop: answer once stopped */
+#define PROTO_REQ_SIGNAL    "signal"     /* signal: name or number */
+#define PROTO_REQ_TIMEOUT   "timeout"    /* wait: seconds or a duration */
+#define PROTO_REQ_PROGRESS  "progress"   /* wait: send progress lines */
+#define PROTO_REQ_LINES     "lines"      /* logs, history: how many */
+#define PROTO_REQ_FOLLOW    "follow"     /* logs: then stream new lines */
+
+/* Fields of replies (and of the messages of a stream). */
+#define PROTO_REP_OK        "ok"
+#define PROTO_REP_ERROR     "error"      /* why ok is false */
+#define PROTO_REP_ERRORS    "errors"     /* reload: the config's FILE:LINE: messages */
+#define PROTO_REP_JOBS      "jobs"       /* JOB objects */
+#define PROTO_REP_ROWS      "rows"       /* status with columns */
+#define PROTO_REP_TIMED_OUT "timed_out"  /* wait, run */
+#define PROTO_REP_UNFINISHED "unfinished"
+#define PROTO_REP_PROGRESS  "progress"   /* {"done","total","failed"} */
+#define PROTO_REP_DONE      "done"
+#define PROTO_REP_TOTAL     "total"
+#define PROTO_REP_FAILED    "failed"
+#define PROTO_REP_LINES     "lines"      /* logs */
+#define PROTO_REP_LINE      "line"       /* logs --follow, one per message */
+#define PROTO_REP_RUNS      "runs"       /* history: RUN objects */
+#define PROTO_REP_SKIPPED   "skipped"    /* history: torn records */
+#define PROTO_REP_ADDED     "added"      /* reload */
+#define PROTO_REP_REMOVED   "removed"
+#define PROTO_REP_CHANGED   "changed"
+#define PROTO_REP_PROTOCOL  "protocol"   /* version: PROTO_VERSION */
+#define PROTO_REP_VERSION   "version"    /* version: the package's */
+
+/* Fields of JOB, RUN and EVENT objects (SPEC §4, doc/protocol.md). */
+#define PROTO_JOB_NAME        "name"
+#define PROTO_JOB_STATE       "state"
+#define PROTO_JOB_WANT        "want"        /* "up" | "down" */
+#define PROTO_JOB_SINCE       "since"       /* when it entered its state */
+#define PROTO_JOB_PID         "pid"
+#define PROTO_JOB_RUN         "run"
+#define PROTO_JOB_STARTED_AT  "started_at"
+#define PROTO_JOB_ENDED_AT    "ended_at"
+#define PROTO_JOB_DURATION_S  "duration_s"
+#define PROTO_JOB_EXIT_CODE   "exit_code"
+#define PROTO_JOB_SIGNAL      "signal"      /* a name: "KILL" */
+#define PROTO_JOB_TIMED_OUT   "timed_out"
+#define PROTO_JOB_EXIT_STATUS "exit_status" /* as a shell reports it */
+#define PROTO_JOB_RESTARTS    "restarts"
+#define PROTO_JOB_CPU_USER_S  "cpu_user_s"
+#define PROTO_JOB_CPU_SYS_S   "cpu_sys_s"
+#define PROTO_JOB_MAX_RSS_KB  "max_rss_kb"
+#define PROTO_JOB_STAGES      "stages"      /* [{argv0, pid, exit_code, signal}] */
+#define PROTO_JOB_ERROR       "error"
+#define PROTO_JOB_EVENT       "event"       /* EVENT only */
+#define PROTO_STAGE_ARGV0     "argv0"
+
+/* Values of "state" that clients compare with. */
+#define PROTO_STATE_STOPPED "stopped"
+#define PROTO_STATE_EXITED  "exited"
+#define PROTO_STATE_FATAL   "fatal"
+
+/* Values of "event". A transition that starts or ends a run is sent as
+ * "started" or "exited" (carrying the new state), then as "state". */
+#define PROTO_EVENT_STARTED "started"
+#define PROTO_EVENT_EXITED  "exited"
+#define PROTO_EVENT_STATE   "state"
+
 /* Reads newline-terminated lines from a non-blocking or blocking fd into a
  * bounded buffer. */
 struct line_reader {

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "proto.h"
 #include "render.h"
 #include "util.h"
 
@@ -207,29 +208,29 @@ static char *exit_text(const json_t *timed_out, const json_t *sig, const json_t 
 }
 
 char *job_exit_text(const json_t *job) {
-	return exit_text(json_object_get(job, "timed_out"), json_object_get(job, "signal"),
-			 json_object_get(job, "exit_code"), json_object_get(job, "exit_status"));
+	return exit_text(json_object_get(job, PROTO_JOB_TIMED_OUT), json_object_get(job, PROTO_JOB_SIGNAL),
+			 json_object_get(job, PROTO_JOB_EXIT_CODE), json_object_get(job, PROTO_JOB_EXIT_STATUS));
 }
 
 /* "exited 3", "killed by KILL", "timed out"; NULL if the run has not ended. */
 static char *exit_description(const json_t *obj) {
-	const char *sig = field_str(obj, "signal");
+	const char *sig = field_str(obj, PROTO_JOB_SIGNAL);
 	long long code;
 
-	if (field_true(obj, "timed_out"))
+	if (field_true(obj, PROTO_JOB_TIMED_OUT))
 		return xstrdup("timed out");
 	if (sig) {
 		_cleanup_free_ char *s = sanitize(sig);
 		return xasprintf("killed by %s", s);
 	}
-	if (field_int(obj, "exit_code", &code))
+	if (field_int(obj, PROTO_JOB_EXIT_CODE, &code))
 		return xasprintf("exited %lld", code);
 	return NULL;
 }
 
 /* " (gzip 0 | openssl 1)" for a pipeline of more than one stage, else "". */
 static char *stages_text(const json_t *job) {
-	json_t *stages = json_object_get(job, "stages");
+	json_t *stages = json_object_get(job, PROTO_JOB_STAGES);
 	struct buf b = { 0 };
 	size_t i;
 	json_t *st;
@@ -238,8 +239,8 @@ static char *stages_text(const json_t *job) {
 		return xstrdup("");
 	buf_append(&b, " (", 2);
 	json_array_foreach(stages, i, st) {
-		_cleanup_free_ char *argv0 = sanitize(field_str(st, "argv0"));
-		const char *sig = field_str(st, "signal");
+		_cleanup_free_ char *argv0 = sanitize(field_str(st, PROTO_STAGE_ARGV0));
+		const char *sig = field_str(st, PROTO_JOB_SIGNAL);
 		long long code;
 
 		if (i > 0)
@@ -247,7 +248,7 @@ static char *stages_text(const json_t *job) {
 		if (sig) {
 			_cleanup_free_ char *s = sanitize(sig);
 			buf_appendf(&b, "%s %s", argv0, s);
-		} else if (field_int(st, "exit_code", &code))
+		} else if (field_int(st, PROTO_JOB_EXIT_CODE, &code))
 			buf_appendf(&b, "%s %lld", argv0, code);
 		else
 			buf_appendf(&b, "%s -", argv0);
@@ -257,7 +258,7 @@ static char *stages_text(const json_t *job) {
 }
 
 char *job_failure_text(const json_t *job) {
-	const char *error = field_str(job, "error");
+	const char *error = field_str(job, PROTO_JOB_ERROR);
 	_cleanup_free_ char *how = exit_description(job);
 	_cleanup_free_ char *stages = NULL;
 
@@ -268,7 +269,7 @@ char *job_failure_text(const json_t *job) {
 		return TAKE_PTR(e);
 	}
 	if (!how) {
-		_cleanup_free_ char *state = sanitize(field_str(job, "state"));
+		_cleanup_free_ char *state = sanitize(field_str(job, PROTO_JOB_STATE));
 		return xasprintf("state %s", *state ? state : "unknown");
 	}
 	stages = stages_text(job);
@@ -363,11 +364,11 @@ enum { COL_NAME, COL_STATE, COL_PID, COL_DURATION, COL_TIMED_OUT, COL_SIGNAL,
        COL_EXIT_CODE, COL_EXIT_STATUS, COL_RESTARTS, COL_ERROR, _COL_MAX };
 
 const char *const render_status_fields[_COL_MAX + 1] = {
-	[COL_NAME] = "name", [COL_STATE] = "state", [COL_PID] = "pid",
-	[COL_DURATION] = "duration_s", [COL_TIMED_OUT] = "timed_out",
-	[COL_SIGNAL] = "signal", [COL_EXIT_CODE] = "exit_code",
-	[COL_EXIT_STATUS] = "exit_status", [COL_RESTARTS] = "restarts",
-	[COL_ERROR] = "error", [_COL_MAX] = NULL,
+	[COL_NAME] = PROTO_JOB_NAME, [COL_STATE] = PROTO_JOB_STATE, [COL_PID] = PROTO_JOB_PID,
+	[COL_DURATION] = PROTO_JOB_DURATION_S, [COL_TIMED_OUT] = PROTO_JOB_TIMED_OUT,
+	[COL_SIGNAL] = PROTO_JOB_SIGNAL, [COL_EXIT_CODE] = PROTO_JOB_EXIT_CODE,
+	[COL_EXIT_STATUS] = PROTO_JOB_EXIT_STATUS, [COL_RESTARTS] = PROTO_JOB_RESTARTS,
+	[COL_ERROR] = PROTO_JOB_ERROR, [_COL_MAX] = NULL,
 };
 
 int render_status_table(const json_t *rows, FILE *f) {
@@ -408,11 +409,11 @@ int render_history(const json_t *runs, FILE *f) {
 
 	json_array_foreach(runs, i, run) {
 		double d;
-		char *dur = field_number(run, "duration_s", &d) ? seconds_text(d) : NULL;
+		char *dur = field_number(run, PROTO_JOB_DURATION_S, &d) ? seconds_text(d) : NULL;
 		char *row[] = {
-			int_field_text(run, "run"),
-			xstrdup(field_str(run, "name") ?: "?"),
-			field_local_time(run, "started_at", false),
+			int_field_text(run, PROTO_JOB_RUN),
+			xstrdup(field_str(run, PROTO_JOB_NAME) ?: "?"),
+			field_local_time(run, PROTO_JOB_STARTED_AT, false),
 			dur ? dur : xstrdup("-"),
 			job_exit_text(run),
 		};
@@ -426,16 +427,16 @@ int render_history(const json_t *runs, FILE *f) {
 /* What an event adds after its state: the pid of a start, how a run ended,
  * or the error that made the job fatal. NULL if nothing. */
 static char *event_detail(const json_t *ev) {
-	const char *event = field_str(ev, "event");
-	const char *error = field_str(ev, "error");
+	const char *event = field_str(ev, PROTO_JOB_EVENT);
+	const char *error = field_str(ev, PROTO_JOB_ERROR);
 	long long pid;
 
-	if (event && streq_ptr(event, "started")) {
-		if (field_int(ev, "pid", &pid))
+	if (event && streq_ptr(event, PROTO_EVENT_STARTED)) {
+		if (field_int(ev, PROTO_JOB_PID, &pid))
 			return xasprintf("pid %lld", pid);
 		return NULL;
 	}
-	if (event && streq_ptr(event, "exited")) {
+	if (event && streq_ptr(event, PROTO_EVENT_EXITED)) {
 		_cleanup_free_ char *how = exit_description(ev);
 		_cleanup_free_ char *stages = stages_text(ev);
 		_cleanup_free_ char *dur = NULL;
@@ -443,7 +444,7 @@ static char *event_detail(const json_t *ev) {
 
 		if (!how)
 			return error && *error ? xstrdup(error) : NULL;
-		if (field_number(ev, "duration_s", &d))
+		if (field_number(ev, PROTO_JOB_DURATION_S, &d))
 			dur = seconds_text(d);
 		return xasprintf("%s%s%s%s%s%s", how, stages, dur ? " after " : "", dur ?: "",
 				 error && *error ? ": " : "", error && *error ? error : "");
@@ -454,13 +455,13 @@ static char *event_detail(const json_t *ev) {
 int render_event(const json_t *ev, FILE *f) {
 	long long usec;
 	_cleanup_free_ char *when = NULL;
-	_cleanup_free_ char *name = sanitize(field_str(ev, "name") ?: "?");
-	_cleanup_free_ char *event = sanitize(field_str(ev, "event") ?: "?");
-	_cleanup_free_ char *state = sanitize(field_str(ev, "state") ?: "?");
+	_cleanup_free_ char *name = sanitize(field_str(ev, PROTO_JOB_NAME) ?: "?");
+	_cleanup_free_ char *event = sanitize(field_str(ev, PROTO_JOB_EVENT) ?: "?");
+	_cleanup_free_ char *state = sanitize(field_str(ev, PROTO_JOB_STATE) ?: "?");
 	_cleanup_free_ char *detail = event_detail(ev);
 	_cleanup_free_ char *safe_detail = detail ? sanitize(detail) : NULL;
 
-	if (render_parse_rfc3339(field_str(ev, "since"), &usec) < 0)
+	if (render_parse_rfc3339(field_str(ev, PROTO_JOB_SINCE), &usec) < 0)
 		usec = now_realtime_usec();
 	when = format_local_time(usec, true);
 	fprintf(f, "%s %s %s %s%s%s\n", when ?: "-", name, event, state,

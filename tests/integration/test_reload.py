@@ -94,7 +94,7 @@ class ReloadTest(SupdCase):
         text = self.write_config(bad)
         line = next(i for i, l in enumerate(text.splitlines(), 1) if l.startswith("restart = sometimes"))
         r = self.ctl("reload")
-        self.assertEqual(r.returncode, 4, self.msg("reload of a bad config", r))
+        self.assertEqual(r.returncode, 1, self.msg("reload of a bad config (SPEC §11: 1, not 4)", r))
         self.assertIn(f"{self.conf}:{line}:", r.stdout + r.stderr,
                       self.msg("errors are printed as FILE:LINE", r))
         time.sleep(0.3)

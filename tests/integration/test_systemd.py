@@ -277,7 +277,7 @@ class NotifyTest(SdCase):
             f.write("\n[job:bad]\nbogus_key = 1\n")
         n = len(lst.snapshot())
         r = self.ctl("reload")
-        self.assertEqual(r.returncode, 4, self.msg("a bad config is refused", r))
+        self.assertEqual(r.returncode, 1, self.msg("a bad config fails (1, not 4: SPEC §11)", r))
         i_rl2 = lst.wait(is_reloading, start=n)
         self.assertIsNotNone(i_rl2, self.nmsg("no RELOADING=1 on a failing reload"))
         self.assertIsNotNone(lst.wait(is_ready, start=i_rl2 + 1),

@@ -1,0 +1,86 @@
+/* supctl status. */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cmd.h"
+#include "ctl.h"
+#include "output.h"
+#include "proto.h"
+#include "render.h"
+#include "request.h"
+#include "split.h"
+
+/* The fields the table shows, asked for as rows: parsing the reply is most
+ * of the time of a large status, and rows are a fifth of the job objects'
+ * text. */
+static json_t *table_columns(void) {
+	json_t *v = json_array();
+
+	for (const char *const *f = render_status_fields; v && *f; f++)
+		if (json_array_append_new(v, json_string(*f)) < 0)
+			abort();   /* only out of memory */
+	return v;
+}
+
+/* Table rows made from job objects, for a supd that does not know
+ * "columns" yet (still running after an upgrade). */
+static json_t *rows_of_jobs(const json_t *jobs) {
+	json_t *rows = json_array(), *job;
+	size_t i;
+
+	if (!rows)
+		abort();
+	json_array_foreach(jobs, i, job) {
+		json_t *row = json_array();
+		for (const char *const *f = render_status_fields; row && *f; f++) {
+			json_t *v = json_object_get(job, *f);
+			if (json_array_append_new(row, v ? json_incref(v) : json_null()) < 0)
+				abort();
+		}
+		if (!row || json_array_append_new(rows, row) < 0)
+			abort();
+	}
+	return rows;
+}
+
+static int cmd_status(struct ctl *c, const struct ctl_args *a) {
+	json_auto_t *req = request_new(PROTO_CMD_STATUS);
+	json_auto_t *resp = NULL;
+	json_t *jobs;
+	int r;
+
+	if (a->argc > 0 && (r = request_set_jobs(req, a, 0)))
+		return r;
+	if (!c->json)
+		request_set(req, PROTO_REQ_COLUMNS, table_columns());
+	c->print_jobs_raw = c->json;
+	if ((r = split_call(c, req, &resp)))
+		return r;
+	if (!resp)
+		return 0;   /* printed as received */
+	if (!c->json && !json_object_get(resp, PROTO_REP_ROWS) && json_is_array(json_object_get(resp, PROTO_REP_JOBS)))
+		request_set(resp, PROTO_REP_ROWS, rows_of_jobs(json_object_get(resp, PROTO_REP_JOBS)));   /* an older supd */
+	if (!(jobs = request_answer_array(resp, c->json ? PROTO_REP_JOBS : PROTO_REP_ROWS)))
+		return EXIT_UNREACHABLE;
+	if (c->json)
+		output_json(jobs);
+	else
+		(void) render_status_table(jobs, stdout);
+	return 0;
+}
+
+const struct ctl_command cmd_status_entry = {
+	"status", "[PATTERN...]", 0, -1, cmd_status,
+	"show the state of jobs",
+	"One row per job: NAME STATE PID SINCE EXIT RESTARTS. SINCE is the uptime\n"
+	"of a running job, else the duration of its last run; EXIT is the last\n"
+	"run's exit code, the signal that killed it, or \"timeout\". Exits 0\n"
+	"whenever the query succeeds. --json prints the array of job objects.", { { 0 } },
+};
