@@ -285,6 +285,29 @@ int format_rfc3339_to(char out[RFC3339_MAX], usec_t realtime_usec)
 	return 27;
 }
 
+int parse_rfc3339(const char *s, usec_t *ret)
+{
+	struct tm tm = { 0 };
+	const char *p = s ? strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+	usec_t frac = 0, scale = USEC_PER_SEC;
+
+	if (!p)
+		return -EINVAL;
+	if (*p == '.')
+		for (p++; *p >= '0' && *p <= '9'; p++)
+			if (scale > 1) {
+				scale /= 10;
+				frac += (usec_t) (*p - '0') * scale;
+			}
+	if (strcmp(p, "Z") != 0)
+		return -EINVAL;
+	time_t t = timegm(&tm);
+	if (t < 0)
+		return -EINVAL;
+	*ret = (usec_t) t * USEC_PER_SEC + frac;
+	return 0;
+}
+
 char *format_rfc3339(usec_t realtime_usec)
 {
 	char s[RFC3339_MAX];

@@ -90,5 +90,8 @@ char *format_rfc3339(usec_t realtime_usec);
  * or -EOVERFLOW. */
 #define RFC3339_MAX 64
 int format_rfc3339_to(char out[RFC3339_MAX], usec_t realtime_usec);
+/* The inverse for what format_rfc3339 writes (fraction optional). Returns
+ * 0 or -EINVAL. */
+int parse_rfc3339(const char *s, usec_t *ret);
 /* Human duration for tables: 850ms, 12.3s, 5m02s, 3h04m, 2d03h */
 char *format_duration(usec_t usec);

@@ -1,11 +1,13 @@
 /* The persistent run log (see history.h). */
 #include <fcntl.h>
+#include <inttypes.h>
 #include <malloc.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include "history.h"
 #include "jobjson.h"
 #include "names.h"
+#include "proc.h"
 #include "log.h"
 #include "proto.h"
 #include "util.h"
@@ -176,7 +178,7 @@ static void keep_last(json_t **out, size_t limit) {
 static void collect(json_t *rec, void *ud) {
 	struct query *q = ud;
 	const char *name = json_string_value(json_object_get(rec, "name"));
-	if (!name)
+	if (!name || json_object_get(rec, "event"))   /* a started record: no finished run */
 		return;
 	bool match = q->n_patterns == 0;
 	for (size_t i = 0; !match && i < q->n_patterns; i++)
@@ -213,11 +215,48 @@ json_t *history_query(struct history *h, const char *const *patterns, size_t n_p
 	return q.out;
 }
 
-/* Each run that ended is recorded as its job object of SPEC §4. */
+void history_for_each(struct history *h, void (*fn)(json_t *rec, void *ud), void *ud) {
+	struct buf b = { 0 };
+
+	for (int i = 0; i < 2; i++) {
+		b.len = 0;
+		if (read_file(i == 0 ? h->rotated_path : h->path, &b) == 0)
+			(void) for_each_record(&b, fn, ud);
+	}
+	buf_free(&b);
+}
+
+/* "started": what a restarted supd needs to find the run's processes
+ * if this supd dies before the run ends (SPEC §11). */
+static void append_started(struct history *h, const struct job *j) {
+	const struct run *run = &j->run;
+	char t[RFC3339_MAX];
+	struct buf rec = { 0 };
+
+	buf_appendf(&rec, "{\"event\":\"started\",\"run\":%" PRIu64 ",\"name\":", run->id);
+	proto_append_string(&rec, j->name);
+	buf_appendf(&rec, ",\"boot_id\":\"%s\",\"started_at\":\"%s\",\"cgroup\":null,\"pids\":[",
+		    proc_boot_id(), format_rfc3339_to(t, run->started_wall) < 0 ? "" : t);
+	for (size_t i = 0; i < run->n_stages; i++) {
+		unsigned long long start = 0;
+		(void) proc_start_time(run->stages[i].pid, &start);
+		buf_appendf(&rec, "%s[%d,%llu]", i ? "," : "", (int) run->stages[i].pid, start);
+	}
+	buf_append(&rec, "]}\n", 3);
+	(void) history_append(h, rec.data, rec.len, run->id);
+	buf_free(&rec);
+}
+
+/* Each run is recorded when it starts and as its job object of SPEC §4
+ * when it ends. */
 static void on_job_changed(struct job *j, enum job_event ev, void *userdata) {
 	struct history *h = userdata;
 	struct buf rec = { 0 };
 
+	if (ev == JOB_EVENT_STARTED) {
+		append_started(h, j);
+		return;
+	}
 	if (ev != JOB_EVENT_EXITED)
 		return;
 	job_json_append(&rec, j, NULL);

@@ -1,5 +1,6 @@
 /* The persistent run log: every finished run is appended as one JSON line
- * (SPEC §4) to STATE_DIR/runs.jsonl. One write() per record; a torn last
+ * (SPEC §4) to STATE_DIR/runs.jsonl, after a "started" line written when
+ * it began (for crash recovery, recovery.h). One write() per record; a torn last
  * line left by a crash is skipped and reported, never built upon. The file
  * rotates to runs.jsonl.1 past a size, so history is bounded. */
 #pragma once
@@ -33,5 +34,8 @@ int history_append(struct history *h, const char *line, size_t len, uint64_t run
  * last `limit` of them (0 = all). Returns a JSON array. */
 json_t *history_query(struct history *h, const char *const *patterns, size_t n_patterns, size_t limit,
 		      size_t *ret_skipped);
+/* Call fn for every readable record, oldest first (both files). */
+void history_for_each(struct history *h, void (*fn)(json_t *rec, void *ud), void *ud);
+
 /* o, added to the supervisor's observers, records every ended run in h. */
 void history_observer_init(struct history *h, struct job_observer *o);

@@ -469,6 +469,13 @@ void job_handle(struct job *j, enum job_input in) {
 	matrix[j->state][in](j);
 }
 
+void job_restore_state(struct job *j, enum job_state st) {
+	if (j->state != JOB_STOPPED || j->run.active || !job_state_is_final(st))
+		fatalx("BUG: %s: restoring %s over %s", j->name, job_state_to_string(st), job_state_to_string(j->state));
+	job_transition(j, st, USEC_INFINITY, false);
+	j->state_since_wall = j->run.ended_wall;
+}
+
 /* ---- the verbs ---- */
 
 int job_want_up(struct job *j) {

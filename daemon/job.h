@@ -165,6 +165,9 @@ void job_retire(struct job *j);
 void job_shutdown(struct job *j);
 int job_send_signal(struct job *j, int sig);
 
+/* A job that never ran in this supd's life shows the final state its last
+ * recorded run left it in (j->run restored by the caller). */
+void job_restore_state(struct job *j, enum job_state st);
 /* One cell of the table: what the job does on input in, in its state. */
 void job_handle(struct job *j, enum job_input in);
 /* A stage's process ended (from the owner's reaper). */

@@ -206,3 +206,63 @@ void job_json_append_row(struct buf *b, const struct job *j, const enum job_fiel
 		b->data[open] = '[';   /* was the first field's ',' */
 	buf_append(b, "]", 1);
 }
+
+static usec_t seconds_of(json_t *v) {
+	double d = json_is_number(v) ? json_number_value(v) : 0;
+	return d > 0 ? (usec_t) (d * (double) USEC_PER_SEC + 0.5) : 0;
+}
+
+static int signal_of(json_t *v) {
+	int sig = 0;
+	if (json_is_string(v) && parse_signal(json_string_value(v), &sig) < 0)
+		sig = 0;
+	return json_is_integer(v) ? (int) json_integer_value(v) : sig;
+}
+
+static int int_of(json_t *v, int none) {
+	return json_is_integer(v) ? (int) json_integer_value(v) : none;
+}
+
+int job_json_restore_run(struct run *r, json_t *rec) {
+	json_int_t id = json_integer_value(json_object_get(rec, "run"));
+	usec_t started, ended;
+
+	if (id <= 0 || parse_rfc3339(json_string_value(json_object_get(rec, "started_at")), &started) < 0)
+		return -EINVAL;
+	if (parse_rfc3339(json_string_value(json_object_get(rec, "ended_at")), &ended) < 0)
+		ended = started;
+	run_clear(r);
+	r->id = (uint64_t) id;
+	r->started_wall = started;
+	r->ended_wall = ended;
+	/* the monotonic clock of another supd means nothing here: keep only
+	 * the duration */
+	r->started_mono = 0;
+	r->ended_mono = seconds_of(json_object_get(rec, "duration_s"));
+	r->exit_code = int_of(json_object_get(rec, "exit_code"), -1);
+	r->signal = signal_of(json_object_get(rec, "signal"));
+	r->exit_status = int_of(json_object_get(rec, "exit_status"), -1);
+	r->timed_out = json_is_true(json_object_get(rec, "timed_out"));
+	r->cpu_user = seconds_of(json_object_get(rec, "cpu_user_s"));
+	r->cpu_sys = seconds_of(json_object_get(rec, "cpu_sys_s"));
+	r->max_rss_kb = int_of(json_object_get(rec, "max_rss_kb"), 0);
+	const char *err = json_string_value(json_object_get(rec, "error"));
+	r->error = err ? xstrdup(err) : NULL;
+	json_t *stages = json_object_get(rec, "stages");
+	size_t n = json_array_size(stages);
+	r->stages = n ? xcalloc(n, sizeof(struct stage)) : NULL;
+	for (size_t i = 0; i < n; i++) {
+		json_t *st = json_array_get(stages, i);
+		const char *argv0 = json_string_value(json_object_get(st, "argv0"));
+		r->stages[i] = (struct stage) {
+			.argv0 = xstrdup(argv0 ? argv0 : ""),
+			.pid = int_of(json_object_get(st, "pid"), 0),
+			.exit_code = int_of(json_object_get(st, "exit_code"), -1),
+			.signal = signal_of(json_object_get(st, "signal")),
+			.done = true,
+		};
+	}
+	r->n_stages = n;
+	r->success = r->exit_status == 0 && !r->error;
+	return 0;
+}

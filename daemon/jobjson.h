@@ -38,3 +38,7 @@ void job_json_append(struct buf *b, const struct job *j, const char *event);
 /* Append the values of the n columns as a JSON array (a row of a table:
  * the same values as the object, without keys). */
 void job_json_append_row(struct buf *b, const struct job *j, const enum job_field *columns, size_t n);
+
+/* The run of a history record (SPEC §4) into r, for the last run of a job
+ * after supd restarts. Returns 0 or -EINVAL (no run in it). */
+int job_json_restore_run(struct run *r, json_t *rec);

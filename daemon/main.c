@@ -13,7 +13,10 @@
 #include "history.h"
 #include "log.h"
 #include "proto.h"
+#include "recovery.h"
 #include "reload.h"
+#include "runids.h"
+#include "statelock.h"
 #include "sd.h"
 #include "spawn.h"
 #include "supervisor.h"
@@ -28,6 +31,8 @@ struct daemon {
 	sd_event_source *status_timer;
 	struct job_observer status_observer;
 	struct history *history;     /* NULL: runs are not recorded */
+	struct runids *runids;       /* NULL: numbers from the history only */
+	int state_lock;
 	struct job_observer history_observer;
 	bool notify;
 };
@@ -346,6 +351,11 @@ int main(int argc, char **argv) {
 	if (r < 0)
 		fatalx("sd_event_default: %s", strerror(-r));
 	_cleanup_free_ char *state_dir = setup_state_dir(c);
+	/* a state_dir that cannot even hold the lock cannot hold a history
+	 * either: supd runs on without both (history_open says why) */
+	d.state_lock = state_dir ? statelock_take(state_dir) : -1;
+	if (d.state_lock == -EBUSY)
+		return 1;
 	d.socket_path = socket_opt ? xstrdup(socket_opt) : default_socket_path(c);
 
 	int listen_fd = sd_glue_listen_fd();
@@ -360,12 +370,18 @@ int main(int argc, char **argv) {
 		log_info("serving the socket passed by systemd");
 
 	uint64_t first_run_id = 1;
-	if (state_dir && history_open(state_dir, &d.history) == 0)
+	if (state_dir && history_open(state_dir, &d.history) == 0) {
 		first_run_id = d.history->last_run_id + 1;
+		if (runids_open(state_dir, first_run_id, &d.runids) < 0)
+			d.runids = NULL;
+	}
 	r = supervisor_new(d.event, c, state_dir, first_run_id, &d.sup);
 	if (r < 0)
 		return 1;
 	d.sup->history = d.history;
+	d.sup->runids = d.runids;
+	if (d.history)
+		(void) recovery_run(d.history, d.sup);
 	if (d.history) {
 		history_observer_init(d.history, &d.history_observer);
 		supervisor_add_observer(d.sup, &d.history_observer);
@@ -405,6 +421,9 @@ int main(int argc, char **argv) {
 	sd_event_source_disable_unref(d.status_timer);
 	supervisor_free(d.sup);
 	history_close(d.history);
+	runids_close(d.runids);
+	if (d.state_lock >= 0)
+		close(d.state_lock);
 	sd_event_unref(d.event);
 	free(d.socket_path);
 	log_info("stopped");

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <sys/wait.h>
 #include "log.h"
+#include "runids.h"
 #include "supervisor.h"
 
 static struct supervisor *host_owner(struct job_host *h) {
@@ -258,7 +259,8 @@ static void host_untrack_pid(struct job_host *h, pid_t pid) {
 }
 
 static uint64_t host_next_run_id(struct job_host *h) {
-	return host_owner(h)->next_run_id++;
+	struct supervisor *s = host_owner(h);
+	return s->runids ? runids_take(s->runids) : s->next_run_id++;
 }
 
 static const struct job_host_ops host_ops = {

@@ -23,7 +23,8 @@ struct supervisor {
 	struct hashmap by_name;      /* name -> job */
 	struct hashmap by_pid;       /* pid -> job (each live stage) */
 	uint64_t match_mark;         /* the current supervisor_match() collection */
-	uint64_t next_run_id;
+	uint64_t next_run_id;         /* without runids */
+	struct runids *runids;        /* crash-safe run numbers, or NULL */
 
 	struct job **retired;        /* removed by reload, still stopping */
 	size_t n_retired;

@@ -343,6 +343,8 @@ class SupdCase(TempDirCase):
             e.update(env)
         if self._log_fh:
             self._log_fh.close()
+        if self._stdin_w:
+            self._stdin_w.close()
         self._log_fh = open(self.logfile, "ab")
         # stdin: a pipe that stays open, so a job that wrongly inherited it would block
         self.proc = subprocess.Popen([*self.wrapper(), self.supd_binary(), "-c", self.conf, *extra_args],

@@ -86,6 +86,9 @@ class HistoryTest(SupdCase):
                 good.append(json.loads(l))
             except ValueError:
                 self.assertEqual(l.decode(), TORN, f"only the torn line is bad: {l[:80]!r}")
+        # each run also has its "started" record (SPEC §11), before its end
+        self.assertEqual([r["name"] for r in good if "event" in r], ["ok", "three", "pipe", "ok", "three"])
+        good = [r for r in good if "event" not in r]
         self.assertEqual([r["name"] for r in good], ["ok", "three", "pipe", "ok", "three"])
         self.assertEqual(sum(1 for l in lines if l.decode() == TORN), 1, lines)
         self.assertTrue(self.file_lines()[-1] == b"", "the file ends with a newline")
@@ -215,7 +218,8 @@ class HistoryRotationTest(SupdCase):
         self.assertLess(os.path.getsize(path), 1 << 20, "runs.jsonl starts over after rotation")
         with open(path) as f:
             lines = [json.loads(l) for l in f if l.strip()]
-        self.assertEqual([r["name"] for r in lines], ["ok"], lines)
+        self.assertEqual([(r["name"], r.get("event")) for r in lines], [("ok", "started"), ("ok", None)], lines)
+        lines = lines[1:]
         self.assertEqual(lines[0]["run"], n + 1, "run numbers continue past the old file's")
         r = self.ctl("--json", "history", "-n", "2", check=0, timeout=T_LONG * 2)
         last = [json.loads(l) for l in r.stdout.splitlines() if l.strip()]

@@ -1,0 +1,160 @@
+/* Crash recovery (see recovery.h). */
+#include <signal.h>
+#include "hashmap.h"
+#include "jobjson.h"
+#include "log.h"
+#include "proc.h"
+#include "proto.h"
+#include "recovery.h"
+
+struct scan {
+	struct hashmap open;         /* run id -> its started record, until it ends */
+	json_t **started;            /* every started record, in order */
+	size_t n_started;
+	struct hashmap last;         /* job name -> its last end record */
+	json_t **held;               /* references to the records in last */
+	size_t n_held;
+};
+
+static void remember_last(struct scan *sc, json_t *rec) {
+	const char *name = json_string_value(json_object_get(rec, "name"));
+
+	if (!name)
+		return;
+	sc->held = xreallocarray(sc->held, sc->n_held + 1, sizeof(*sc->held));
+	sc->held[sc->n_held++] = json_incref(rec);
+	(void) hashmap_remove_str(&sc->last, name);
+	hashmap_put_str(&sc->last, name, rec);   /* the key lives in rec, held */
+}
+
+static void on_record(json_t *rec, void *ud) {
+	struct scan *sc = ud;
+	json_int_t run = json_integer_value(json_object_get(rec, "run"));
+
+	if (run <= 0)
+		return;
+	const char *event = json_string_value(json_object_get(rec, "event"));
+	if (event) {
+		if (strcmp(event, "started") != 0)
+			return;
+		sc->started = xreallocarray(sc->started, sc->n_started + 1, sizeof(*sc->started));
+		sc->started[sc->n_started++] = json_incref(rec);
+		hashmap_put_int(&sc->open, (uint64_t) run, rec);
+		return;
+	}
+	hashmap_remove_int(&sc->open, (uint64_t) run);
+	remember_last(sc, rec);
+}
+
+/* Kill what is left of a lost run of this boot: only processes that are
+ * still the ones recorded (pid and start time), and the process group such
+ * a process leads. */
+static void kill_leftovers(const char *name, json_t *pids) {
+	for (size_t i = 0; i < json_array_size(pids); i++) {
+		json_t *p = json_array_get(pids, i);
+		pid_t pid = (pid_t) json_integer_value(json_array_get(p, 0));
+		unsigned long long recorded = (unsigned long long) json_integer_value(json_array_get(p, 1));
+		unsigned long long now;
+		if (pid <= 1 || proc_start_time(pid, &now) < 0 || now != recorded)
+			continue;
+		if (getpgid(pid) == pid)
+			(void) kill(-pid, SIGKILL);
+		if (kill(pid, SIGKILL) == 0)
+			log_warnx("%s: killed process %d left by a supd that died", name, (int) pid);
+	}
+}
+
+/* The end record of a lost run: a job object of SPEC §4 with what is known. */
+static json_t *lost_record(json_t *started, usec_t now) {
+	char ended[RFC3339_MAX] = "";
+	usec_t t0 = 0;
+	const char *started_at = json_string_value(json_object_get(started, "started_at"));
+
+	(void) format_rfc3339_to(ended, now);
+	(void) parse_rfc3339(started_at, &t0);
+	json_t *stages = json_array();
+	json_t *pids = json_object_get(started, "pids");
+	for (size_t i = 0; i < json_array_size(pids); i++)
+		json_array_append_new(stages, json_pack("{s:s, s:O, s:n, s:n}", "argv0", "",
+							"pid", json_array_get(json_array_get(pids, i), 0),
+							"exit_code", "signal"));
+	return json_pack("{s:O, s:s, s:s, s:s, s:n, s:O, s:s?, s:s, s:f, s:n, s:n, s:b, s:n, s:i,"
+			 " s:n, s:n, s:n, s:o, s:s}",
+			 "name", json_object_get(started, "name"), "state", "failed", "want", "down",
+			 "since", ended, "pid", "run", json_object_get(started, "run"), "started_at", started_at,
+			 "ended_at", ended, "duration_s", t0 && now > t0 ? (double) (now - t0) / USEC_PER_SEC : 0.0,
+			 "exit_code", "signal", "timed_out", false, "exit_status", "restarts", 0,
+			 "cpu_user_s", "cpu_sys_s", "max_rss_kb", "stages", stages, "error", RECOVERY_LOST_ERROR);
+}
+
+static void end_lost_run(struct history *h, struct scan *sc, json_t *started) {
+	const char *name = json_string_value(json_object_get(started, "name"));
+	const char *boot = json_string_value(json_object_get(started, "boot_id"));
+	uint64_t run = (uint64_t) json_integer_value(json_object_get(started, "run"));
+
+	if (!name)
+		return;
+	if (streq_ptr(boot, proc_boot_id()))
+		kill_leftovers(name, json_object_get(started, "pids"));
+	json_t *rec = lost_record(started, now_usec(CLOCK_REALTIME));
+	if (!rec)
+		return;
+	char *text = json_dumps(rec, JSON_COMPACT);
+	if (text) {
+		struct buf line = { 0 };
+		buf_appendf(&line, "%s\n", text);
+		(void) history_append(h, line.data, line.len, run);
+		buf_free(&line);
+		free(text);
+	}
+	log_warnx("%s: run %llu was %s", name, (unsigned long long) run, RECOVERY_LOST_ERROR);
+	remember_last(sc, rec);
+	json_decref(rec);
+}
+
+/* The job's last run as recorded, and the final state it left the job in. */
+static void restore_job(struct job *j, json_t *rec) {
+	const char *state = json_string_value(json_object_get(rec, "state"));
+	enum job_state st;
+
+	if (job_json_restore_run(&j->run, rec) < 0)
+		return;
+	if (streq_ptr(state, "stopped"))
+		st = JOB_STOPPED;
+	else if (streq_ptr(state, "fatal"))
+		st = JOB_FATAL;
+	else
+		st = j->run.success ? JOB_EXITED : JOB_FAILED;
+	job_restore_state(j, st);
+}
+
+size_t recovery_run(struct history *h, struct supervisor *s) {
+	struct scan sc = { 0 };
+	size_t lost = 0;
+
+	hashmap_init(&sc.open, false);
+	hashmap_init(&sc.last, true);
+	history_for_each(h, on_record, &sc);
+	for (size_t i = 0; i < sc.n_started; i++) {
+		json_t *rec = sc.started[i];
+		uint64_t run = (uint64_t) json_integer_value(json_object_get(rec, "run"));
+		if (hashmap_get_int(&sc.open, run) == rec) {
+			end_lost_run(h, &sc, rec);
+			lost++;
+		}
+	}
+	for (size_t i = 0; i < s->n_jobs; i++) {
+		json_t *rec = hashmap_get_str(&sc.last, s->jobs[i]->name);
+		if (rec)
+			restore_job(s->jobs[i], rec);
+	}
+	for (size_t i = 0; i < sc.n_held; i++)
+		json_decref(sc.held[i]);
+	free(sc.held);
+	for (size_t i = 0; i < sc.n_started; i++)
+		json_decref(sc.started[i]);
+	free(sc.started);
+	hashmap_clear(&sc.open);
+	hashmap_clear(&sc.last);
+	return lost;
+}

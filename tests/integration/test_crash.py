@@ -1,0 +1,111 @@
+"""SPEC §11: one supd per state_dir, and a supd that was SIGKILLed leaves no
+unsupervised job behind once it is started again; run numbers never repeat;
+status after a restart shows how each job last ended."""
+import json
+import os
+import signal
+import subprocess
+import time
+
+from supdtest import SupdCase, alive, start_time, wait_for, read_file, T_LONG, _clean_env, SUPD
+
+
+class CrashTest(SupdCase):
+    CONFIG = """
+        [job:svc]
+        command = sleep 300
+        restart = always
+
+        [job:pipe]
+        command = sleep 301 | sleep 302
+        restart = always
+
+        [job:batch]
+        command = sh -c 'exit 3'
+        autostart = false
+
+        [job:long]
+        command = sleep 303
+        autostart = false
+        """
+
+    def pids_of(self, name):
+        j = self.job(name)
+        return [s["pid"] for s in j["stages"]] if j["state"] == "running" else []
+
+    def crash_and_restart(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+        self.start_daemon()
+
+    def test_second_supd_refused(self):
+        r = subprocess.run([SUPD, "-c", self.conf, "--socket", os.path.join(self.d, "other.sock")],
+                           capture_output=True, text=True, timeout=T_LONG, env=_clean_env(),
+                           stdin=subprocess.DEVNULL)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn(f"pid {self.proc.pid}", r.stderr)
+        self.assertIn(self.state_dir, r.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.d, "other.sock")))
+        self.ctl("status", check=0)
+
+    def test_sigkill_leaves_nothing_behind(self):
+        self.wait_running("svc")
+        self.wait_running("pipe")
+        self.ctl("start", "long", check=0)
+        old = {n: self.pids_of(n) for n in ("svc", "pipe", "long")}
+        starts = {p: start_time(p) for ps in old.values() for p in ps}
+        old_runs = {n: self.job(n)["run"] for n in old}
+        self.assertEqual(len(starts), 4)
+
+        self.crash_and_restart()
+        # every process of the old runs is gone, killed before autostart
+        self.assertTrue(wait_for(lambda: not any(alive(p, t) for p, t in starts.items()), T_LONG),
+                        self.msg("processes of the crashed supd's runs survived"))
+        self.wait_running("svc")
+        self.wait_running("pipe")
+        # one copy of each service, not two
+        for name in ("svc", "pipe"):
+            self.assertTrue(set(self.pids_of(name)).isdisjoint(starts))
+        # the lost runs are recorded, with their error, and status shows it
+        hist = {h["run"]: h for h in self.history()}
+        for name, run in old_runs.items():
+            self.assertIn(run, hist, f"lost run {run} of {name} not recorded")
+            self.assertEqual(hist[run]["error"], "lost: supd restarted")
+            self.assertEqual(hist[run]["name"], name)
+            self.assertEqual(hist[run]["state"], "failed")
+        long_job = self.job("long")
+        self.assertEqual(long_job["state"], "failed")
+        self.assertEqual(long_job["error"], "lost: supd restarted")
+        # run numbers never repeat
+        new_runs = [self.job(n)["run"] for n in ("svc", "pipe")]
+        self.assertTrue(all(r > max(old_runs.values()) for r in new_runs), (old_runs, new_runs))
+
+    def test_run_numbers_not_reused_after_crash(self):
+        self.wait_running("svc")
+        first = self.job("svc")["run"]
+        for _ in range(3):
+            self.crash_and_restart()
+            self.wait_running("svc")
+        runs = [h["run"] for h in self.history()]
+        self.assertEqual(len(runs), len(set(runs)), runs)
+        self.assertGreater(self.job("svc")["run"], first)
+
+    def test_status_shows_last_exit_after_restart(self):
+        self.ctl("run", "batch", check=3)
+        self.assertEqual(self.stop_daemon(), 0)
+        self.start_daemon()
+        j = self.job("batch")
+        self.assertEqual(j["state"], "failed")
+        self.assertEqual(j["exit_code"], 3)
+        self.assertIsNotNone(j["ended_at"])
+        self.assertEqual(len(j["stages"]), 1)
+        r = self.ctl("status", "batch", check=0)
+        self.assertIn("3", r.stdout.split("\n")[1])
+
+    def test_started_records_not_in_history(self):
+        self.ctl("run", "batch", check=3)
+        raw = read_file(os.path.join(self.state_dir, "runs.jsonl"))
+        events = [json.loads(l).get("event") for l in raw.splitlines()]
+        self.assertIn("started", events)
+        for h in self.history():
+            self.assertNotIn("event", h)
