@@ -117,6 +117,21 @@ void history_close(struct history *h) {
 	free(h);
 }
 
+void history_reopen(struct history *h) {
+	int fd = open(h->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0640);
+	struct stat st;
+
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		log_warn("cannot reopen %s", h->path);
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	close(h->fd);
+	h->fd = fd;
+	h->size = st.st_size;
+}
+
 static void rotate(struct history *h) {
 	if (rename(h->path, h->rotated_path) < 0) {
 		log_warn("cannot rotate %s", h->path);

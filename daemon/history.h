@@ -27,6 +27,8 @@ struct history {
  * Returns 0 or -errno (supd then runs without a history). */
 int history_open(const char *state_dir, struct history **ret);
 void history_close(struct history *h);
+/* Open the file again by name (it was moved away, e.g. by logrotate). */
+void history_reopen(struct history *h);
 /* Append one record: the JSON text of an object of SPEC §4 ending in
  * '\n', for run number run_id. */
 int history_append(struct history *h, const char *line, size_t len, uint64_t run_id);

@@ -223,6 +223,14 @@ void joblog_drain(struct joblog *l) {
 	close_pipe(l);
 }
 
+void joblog_reopen(struct joblog *l) {
+	if (!l || l->file_fd < 0)
+		return;
+	close(l->file_fd);
+	l->file_fd = -1;
+	l->file_failed = false;   /* the next write opens the file by name */
+}
+
 void joblog_free(struct joblog *l) {
 	if (!l)
 		return;

@@ -39,6 +39,8 @@ int joblog_open_run(struct joblog *l, sd_event *e, int *ret_write_fd);
  * (l may be NULL). */
 void joblog_drain(struct joblog *l);
 void joblog_free(struct joblog *l);
+/* Close the file: the next output opens it again by name (l may be NULL). */
+void joblog_reopen(struct joblog *l);
 /* The last n lines (n = 0: all kept); returns a count, fills *ret. */
 size_t joblog_tail(const struct joblog *l, size_t n, const char ***ret);
 /* Where captured output is stored on disk (NULL if nowhere). */

@@ -194,6 +194,37 @@ static int on_hup(sd_event_source *es, const struct signalfd_siginfo *si, void *
 	return 0;
 }
 
+/* SIGUSR1 (logrotate's postrotate, supctl reopen): every log file supd
+ * writes is opened again by name. */
+static void do_reopen(void *userdata) {
+	struct daemon *d = userdata;
+
+	log_info("reopening log files");
+	if (d->history)
+		history_reopen(d->history);
+	supervisor_reopen_logs(d->sup);
+}
+
+static int on_usr1(sd_event_source *es, const struct signalfd_siginfo *si, void *userdata) {
+	do_reopen(userdata);
+	return 0;
+}
+
+/* SPEC §11: no stray signal ends supd. Those not handled as events are
+ * ignored here (jobs get every action back at its default, spawn.c). */
+static void ignore_signals(void) {
+	static const int ignored[] = {
+		SIGPIPE, SIGUSR2, SIGALRM, SIGVTALRM, SIGPROF, SIGIO, SIGPWR, SIGXFSZ,
+	};
+	struct sigaction ign = { .sa_handler = SIG_IGN };
+
+	for (size_t i = 0; i < ELEMENTSOF(ignored); i++)
+		if (sigaction(ignored[i], &ign, NULL) < 0)
+			fatal("ignoring signal %d", ignored[i]);
+	for (int sig = SIGRTMIN; sig <= SIGRTMAX; sig++)
+		(void) sigaction(sig, &ign, NULL);   /* those glibc keeps for itself refuse */
+}
+
 /* Children and supd itself need valid 0, 1, 2 even if started without. */
 static void ensure_std_fds(void) {
 	for (int fd = 0; fd <= 2; fd++)
@@ -338,11 +369,11 @@ int main(int argc, char **argv) {
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGUSR1);
 	sigaddset(&mask, SIGCHLD);
 	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
 		fatal("sigprocmask");
-	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
-		fatal("signal(SIGPIPE)");
+	ignore_signals();
 	/* orphaned grandchildren of jobs come to us, so we can reap them */
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 		log_warn("cannot become a child subreaper");
@@ -393,7 +424,8 @@ int main(int argc, char **argv) {
 		return 1;
 	if (sd_event_add_signal(d.event, NULL, SIGTERM, on_term, &d) < 0 ||
 	    sd_event_add_signal(d.event, NULL, SIGINT, on_term, &d) < 0 ||
-	    sd_event_add_signal(d.event, NULL, SIGHUP, on_hup, &d) < 0)
+	    sd_event_add_signal(d.event, NULL, SIGHUP, on_hup, &d) < 0 ||
+	    sd_event_add_signal(d.event, NULL, SIGUSR1, on_usr1, &d) < 0)
 		fatalx("cannot watch signals");
 	d.notify = getenv("NOTIFY_SOCKET") != NULL;
 	d.status_observer = (struct job_observer) { .changed = on_job_changed_status, .userdata = &d };

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <sys/wait.h>
+#include "joblog.h"
 #include "log.h"
 #include "runids.h"
 #include "supervisor.h"
@@ -329,6 +330,13 @@ void supervisor_shutdown(struct supervisor *s) {
 		job_shutdown(s->jobs[i]);
 	if (!any_active(s) && s->on_idle_after_shutdown)
 		s->on_idle_after_shutdown(s);
+}
+
+void supervisor_reopen_logs(struct supervisor *s) {
+	for (size_t i = 0; i < s->n_jobs; i++)
+		joblog_reopen(s->jobs[i]->log);
+	for (size_t i = 0; i < s->n_retired; i++)
+		joblog_reopen(s->retired[i]->log);
 }
 
 bool supervisor_shutting_down(const struct supervisor *s) {

@@ -56,6 +56,8 @@ int supervisor_match(struct supervisor *s, const char *pattern, bool create, str
 /* Stop everything; calls on_idle_after_shutdown once no job has processes. */
 void supervisor_shutdown(struct supervisor *s);
 bool supervisor_shutting_down(const struct supervisor *s);
+/* Every job's log file is opened again by name at its next output. */
+void supervisor_reopen_logs(struct supervisor *s);
 
 /* For reload.c: add a job to the table; take one out (it stops, and is
  * freed once final). */
