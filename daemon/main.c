@@ -37,6 +37,7 @@ static void usage(FILE *out) {
 		"  -c, --config FILE   configuration (default: $SUPD_CONFIG, /etc/supd/supd.conf\n"
 		"                      as root, else $XDG_CONFIG_HOME/supd/supd.conf)\n"
 		"      --check         validate the configuration, print errors as FILE:LINE: message\n"
+		"                      (with -v: print the normalised configuration)\n"
 		"  -s, --socket PATH   control socket (overrides [supd] socket)\n"
 		"      --log TARGET    stderr or journal (default: journal when started by systemd)\n"
 		"  -v, --verbose       log state transitions\n"
@@ -316,8 +317,15 @@ int main(int argc, char **argv) {
 		have_group = r >= 0;
 	}
 	if (check) {
-		printf("%s: configuration OK (%zu jobs)\n", config_path, c->n_jobs);
+		/* --verbose: stdout is the normalised config, which parses back */
+		if (verbose)
+			config_dump(c, stdout);
+		fprintf(verbose ? stderr : stdout, "%s: configuration OK (%zu jobs)\n", config_path, c->n_jobs);
 		config_free(c);
+		if (fflush(stdout) != 0 || ferror(stdout)) {
+			fprintf(stderr, "supd: cannot write to stdout: %s\n", strerror(errno));
+			return 1;
+		}
 		return 0;
 	}
 

@@ -7,7 +7,11 @@
  * only read through include. To regenerate the expectations after a
  * deliberate change, run with SUPD_UPDATE_GOLDEN=1 and review the diff.
  *
- * Unit tests: job_config_equal, reference counting, lookups and helpers. */
+ * Every valid golden config also makes the round trip: its dump, parsed
+ * again, dumps the same (but for the "; defined at" comments).
+ *
+ * Unit tests: job_config_equal (for every key of the table), reference
+ * counting, lookups and helpers. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -22,6 +26,7 @@
 #include <unistd.h>
 
 #include "../daemon/config.h"   /* not the autoconf config.h */
+#include "../daemon/config-keys.h"
 
 #ifndef TEST_SRCDIR
 #error "TEST_SRCDIR must name the tests source directory"
@@ -104,6 +109,57 @@ static void check_reload_equal(const char *conf, const struct supd_config *a)
 	config_errors_clear(&errs);
 }
 
+/* The dump without its "; defined at" lines (they name the file read). */
+static char *strip_locations(const char *dump)
+{
+	struct buf b = { 0 };
+
+	for (const char *l = dump; *l;) {
+		const char *nl = strchr(l, '\n');
+		size_t n = nl ? (size_t) (nl - l + 1) : strlen(l);
+
+		if (strncmp(l, "; defined at ", 13) != 0)
+			buf_append(&b, l, n);
+		l += n;
+	}
+	return b.data ? b.data : xstrdup("");
+}
+
+/* The dump of a, written to a file and parsed again, dumps the same and
+ * yields equal jobs. */
+static void check_round_trip(const char *conf, const struct supd_config *a, const char *dump)
+{
+	char path[] = "/tmp/supd-test-dump-XXXXXX";
+	struct config_errors errs = { 0 };
+	struct supd_config *b = NULL;
+	char *msgs, *again, *want, *got;
+	int fd = mkstemp(path);
+	int r;
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write_all(fd, dump, strlen(dump)), 0);
+	close(fd);
+	r = config_load(path, &b, &errs);
+	(void) unlink(path);
+	msgs = errors_string(&errs);
+	ck_assert_msg(r == 0, "%s: its dump does not load:\n%s", conf, msgs);
+	again = dump_string(b);
+	want = strip_locations(dump);
+	got = strip_locations(again);
+	ck_assert_msg(strcmp(want, got) == 0, "%s: the dump of its dump differs\n--- first\n%s--- second\n%s",
+		      conf, want, got);
+	ck_assert_uint_eq(a->n_jobs, b->n_jobs);
+	for (size_t i = 0; i < a->n_jobs; i++)
+		ck_assert_msg(job_config_equal(a->jobs[i], b->jobs[i]), "%s: job %s changed in the round trip",
+			      conf, a->jobs[i]->name);
+	config_free(b);
+	config_errors_clear(&errs);
+	free(msgs);
+	free(again);
+	free(want);
+	free(got);
+}
+
 START_TEST(test_golden)
 {
 	const char *conf = golden[_i];
@@ -140,6 +196,7 @@ START_TEST(test_golden)
 		ck_assert_msg(strcmp(got, ok) == 0, "%s: dump differs\n--- expected\n%s--- got\n%s",
 			      conf, ok, got);
 		check_reload_equal(conf, c);
+		check_round_trip(conf, c, got);
 	}
 
 	config_free(c);
@@ -246,6 +303,79 @@ START_TEST(test_equal)
 	config_free(same);
 	config_free(tmpl);
 	config_free(other);
+}
+END_TEST
+
+/* Every key of the job table, set to its example, makes the job differ
+ * from the default job (job_config_equal) and shows in the dump: a key
+ * added to the table cannot be missed by reload or by the dump. */
+START_TEST(test_every_job_key_compared)
+{
+	const struct key_table *t = &config_keys_job;
+	struct supd_config *base = load_text("[job:j]\ncommand = true\n");
+	char *base_dump = dump_string(base);
+
+	ck_assert_uint_gt(t->n, 20);
+	for (size_t i = 0; i < t->n; i++) {
+		const struct key_desc *k = &t->keys[i];
+		bool is_command = strcmp(k->name, "command") == 0;
+		char *text, *dump;
+		struct supd_config *v;
+
+		ck_assert_msg(k->example, "job key %s has no example value", k->name);
+		ck_assert_msg(k->type->equal && k->type->dump, "job key %s is not compared or dumped", k->name);
+		text = xasprintf("[job:j]\n%s%s = %s\n", is_command ? "" : "command = true\n",
+				 k->name, k->example);
+		v = load_text(text);
+		ck_assert_msg(!job_config_equal(base->jobs[0], v->jobs[0]), "equal despite %s = %s",
+			      k->name, k->example);
+		ck_assert_msg(!job_config_equal(v->jobs[0], base->jobs[0]), "equal despite %s = %s",
+			      k->name, k->example);
+		ck_assert_msg(!k->type->equal(k, base->jobs[0], v->jobs[0]), "%s: its row finds no change",
+			      k->name);
+		ck_assert_msg(k->type->equal(k, v->jobs[0], v->jobs[0]), "%s: differs from itself", k->name);
+		dump = dump_string(v);
+		ck_assert_msg(strcmp(dump, base_dump) != 0, "%s = %s does not show in the dump",
+			      k->name, k->example);
+		free(dump);
+		config_free(v);
+		free(text);
+	}
+	config_free(base);
+	free(base_dump);
+}
+END_TEST
+
+/* The same for [supd]: each key with a setting shows in the dump and its
+ * row sees the change. */
+START_TEST(test_every_supd_key_dumped)
+{
+	const struct key_table *t = &config_keys_supd;
+	struct supd_config *base = load_text("[supd]\n");
+	char *base_dump = dump_string(base);
+
+	for (size_t i = 0; i < t->n; i++) {
+		const struct key_desc *k = &t->keys[i];
+		char *text, *dump;
+		struct supd_config *v;
+
+		if (!k->type->equal) {   /* include: sets nothing of its own */
+			ck_assert_ptr_null(k->example);
+			continue;
+		}
+		ck_assert_msg(k->example, "[supd] key %s has no example value", k->name);
+		text = xasprintf("[supd]\n%s = %s\n", k->name, k->example);
+		v = load_text(text);
+		ck_assert_msg(!k->type->equal(k, base, v), "%s: its row finds no change", k->name);
+		dump = dump_string(v);
+		ck_assert_msg(strcmp(dump, base_dump) != 0, "%s = %s does not show in the dump",
+			      k->name, k->example);
+		free(dump);
+		config_free(v);
+		free(text);
+	}
+	config_free(base);
+	free(base_dump);
 }
 END_TEST
 
@@ -453,6 +583,8 @@ int main(void)
 
 	tc = tcase_create("unit");
 	tcase_add_test(tc, test_equal);
+	tcase_add_test(tc, test_every_job_key_compared);
+	tcase_add_test(tc, test_every_supd_key_dumped);
 	tcase_add_test(tc, test_refcount);
 	tcase_add_test(tc, test_find_and_resolve);
 	tcase_add_test(tc, test_parsed_values);
