@@ -10,13 +10,13 @@
 /* name, type, field, flags, example (a valid value other than the default) */
 static const struct key_desc job_keys[] = {
 	{ "command",           &config_type_command,      JOB_FIELD(command),
-	  KEY_MULTILINE | KEY_EMPTY,                      "false" },
+	  KEY_MULTILINE | KEY_EMPTY | KEY_QUOTED,         "false" },
 	{ "shell",             &config_type_bool,         JOB_FIELD(shell), 0, "true" },
 	{ "instances",         &config_type_instances,    JOB_FIELD(instances), 0, "2" },
 	{ "directory",         &config_type_string,       JOB_FIELD(directory),
 	  KEY_PATH | KEY_SUBST,                           "/tmp" },
 	{ "environment",       &config_type_environment,  JOB_FIELD(environment),
-	  KEY_REPEAT | KEY_MULTILINE | KEY_EMPTY | KEY_SUBST, "A=1" },
+	  KEY_REPEAT | KEY_MULTILINE | KEY_EMPTY | KEY_SUBST | KEY_QUOTED, "A=1" },
 	{ "environment_file",  &config_type_string,       JOB_FIELD(environment_file),
 	  KEY_PATH | KEY_SUBST,                           "/etc/env" },
 	{ "user",              &config_type_name,         JOB_FIELD(user), 0, "nobody" },

@@ -41,6 +41,7 @@ enum {
 	KEY_EMPTY     = 1 << 2,   /* may be empty on its key line (continued below) */
 	KEY_PATH      = 1 << 3,   /* an absolute path */
 	KEY_SUBST     = 1 << 4,   /* may contain %-specifiers */
+	KEY_QUOTED    = 1 << 5,   /* quoted as a command line: no comment inside quotes */
 };
 
 struct key_desc {

@@ -1,13 +1,16 @@
-/* The reader of the configuration file: files and includes, the line
- * reader in front of inih, sections, and errors as "FILE:LINE: message".
+/* The reader of the configuration file: files and includes, lines,
+ * sections, and errors as "FILE:LINE: message".
  *
- * inih tokenises, but it is fed by our own reader (config_reader) that sees
- * every physical line first. The reader knows the line number, reports lines
- * inih would cut (Debian builds inih with a 200-byte line buffer and no
- * realloc) or reject (it only remembers the first error), and mirrors inih's
- * line classification so the handler knows whether a call is a key line or
- * a continuation line. A line the reader rejects is handed to inih as an
- * empty line, so inih's own state never depends on a line we reported.
+ * inih dispatches, but it is fed by our own reader (config_reader) that
+ * sees every physical line first (read bounded by config-file.c). The
+ * reader knows the line number and tokenises the line itself: lines of up
+ * to 64 KiB (Debian builds inih with a 200-byte line buffer and no
+ * realloc), a ';' inside quotes of a command or environment value, errors
+ * inih would only count. It hands inih a short stand-in of the same kind
+ * ("[s]", "k=v", " v", or an empty line for a blank, comment or rejected
+ * line) and keeps the real key and value for the handler. So inih's state
+ * (its section and the key a continuation line belongs to) follows ours,
+ * and never depends on a line we reported.
  *
  * Every problem is collected as "FILE:LINE: message" in one pass; the errors
  * are sorted by file (in the order files were read) and line at the end.
@@ -20,8 +23,9 @@
 #include <glob.h>
 #include <ini.h>
 #include <stdarg.h>
-#include <sys/stat.h>
 
+#include "config-errors.h"
+#include "config-file.h"
 #include "config-keys.h"
 #include "cmdline.h"
 #include "names.h"
@@ -29,16 +33,15 @@
 
 #define INCLUDE_DEPTH_MAX 8
 
-/* inih's comment characters (INI_START_COMMENT_PREFIXES and
- * INI_INLINE_COMMENT_PREFIXES); the reader must classify lines as inih does. */
+/* Comment characters as inih's defaults (INI_START_COMMENT_PREFIXES and
+ * INI_INLINE_COMMENT_PREFIXES). */
 #define START_COMMENT_CHARS ";#"
 #define INLINE_COMMENT_CHARS ";"
 
-/* One collected error; sorted by (file, line, seq) before it is returned. */
-struct config_error {
-	unsigned file_idx, line, seq;
-	char *msg;                    /* "FILE:LINE: message" */
-};
+/* What inih is handed for each kind of line. */
+#define STANDIN_SECTION "[s]"
+#define STANDIN_KEY "k=v"
+#define STANDIN_CONT " v"
 
 struct include_req {
 	char *pattern;
@@ -50,9 +53,7 @@ struct include_req {
 struct file_ctx {
 	const char *path;             /* as shown in messages; owned by the parser */
 	unsigned idx;
-	FILE *f;
-	char *buf;
-	size_t cap;
+	struct config_file *file;
 	unsigned lineno;
 	unsigned n_errors;
 	int depth;
@@ -82,14 +83,16 @@ struct job_build {
 struct parser {
 	struct key_host host;         /* what the value parsers call */
 	struct supd_config *cfg;
-	struct config_error *errs;
-	size_t n_errs;
+	struct config_msgs msgs;
 	char **files;                 /* every file read, for messages and locations */
 	unsigned n_files;
 
 	struct file_ctx *fc;          /* the file being read */
 	enum line_kind line_kind;     /* of the line inih is processing */
-	bool prev_key;                /* inih has a key that indented lines continue */
+	const char *key_name;         /* of a key line, in the line buffer */
+	const char *value;            /* of a key or continuation line */
+	bool expect_call;             /* the handler has yet to see this line */
+	bool prev_key;                /* there is a key that indented lines continue */
 	enum section_kind section;
 	char *section_name;           /* "supd", "job:web@", ... */
 	struct job_build job;
@@ -99,23 +102,12 @@ struct parser {
 
 /* ---- errors ---- */
 
-static void add_error_va(struct parser *p, unsigned line, const char *fmt, va_list ap)
+static _printf_(4, 0) void add_msg_va(struct parser *p, unsigned line, bool warning,
+				      const char *fmt, va_list ap)
 {
-	_cleanup_free_ char *msg = NULL;
-	struct config_error *e;
-
-	if (vasprintf(&msg, fmt, ap) < 0)
-		abort();   /* out of memory, as xmalloc */
-
-	p->errs = xreallocarray(p->errs, p->n_errs + 1, sizeof(*p->errs));
-	e = &p->errs[p->n_errs];
-	e->file_idx = p->fc->idx;
-	e->line = line;
-	e->seq = (unsigned) p->n_errs;
-	e->msg = line > 0 ? xasprintf("%s:%u: %s", p->fc->path, line, msg)
-			  : xasprintf("%s: %s", p->fc->path, msg);
-	p->n_errs++;
-	p->fc->n_errors++;
+	config_errors_add(&p->msgs, p->fc->idx, p->fc->path, line, warning, fmt, ap);
+	if (!warning)
+		p->fc->n_errors++;
 }
 
 /* An error at a given line of the current file. */
@@ -124,7 +116,7 @@ static _printf_(3, 4) void error_at(struct parser *p, unsigned line, const char 
 	va_list ap;
 
 	va_start(ap, fmt);
-	add_error_va(p, line, fmt, ap);
+	add_msg_va(p, line, false, fmt, ap);
 	va_end(ap);
 }
 
@@ -134,19 +126,18 @@ static _printf_(2, 3) void error_here(struct parser *p, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	add_error_va(p, p->fc->lineno, fmt, ap);
+	add_msg_va(p, p->fc->lineno, false, fmt, ap);
 	va_end(ap);
 }
 
-static int config_error_cmp(const void *a, const void *b)
+/* A warning at the line being read: reported, but the config is valid. */
+static _printf_(2, 3) void warning_here(struct parser *p, const char *fmt, ...)
 {
-	const struct config_error *x = a, *y = b;
+	va_list ap;
 
-	if (x->file_idx != y->file_idx)
-		return x->file_idx < y->file_idx ? -1 : 1;
-	if (x->line != y->line)
-		return x->line < y->line ? -1 : 1;
-	return x->seq < y->seq ? -1 : x->seq > y->seq;
+	va_start(ap, fmt);
+	add_msg_va(p, p->fc->lineno, true, fmt, ap);
+	va_end(ap);
 }
 
 /* ---- what the value parsers call ---- */
@@ -210,6 +201,12 @@ static void job_finish(struct parser *p)
 
 			if (cmdline_split(jc->command, &jc->pipeline, &why) < 0)
 				error_at(p, cmd_line, "invalid command: %s", why ? why : "syntax error");
+			/* command = '' would fail only when the job starts */
+			for (size_t i = 0; i < jc->pipeline.n_stages; i++)
+				if (!*jc->pipeline.stages[i][0]) {
+					error_at(p, cmd_line, "invalid command: empty program name");
+					break;
+				}
 		}
 	}
 
@@ -271,7 +268,7 @@ static void section_enter(struct parser *p, const char *name)
 	}
 }
 
-/* ---- the line reader and the inih handler ---- */
+/* ---- lines ---- */
 
 static char *rstrip(char *s)
 {
@@ -289,8 +286,8 @@ static char *lskip(char *s)
 	return s;
 }
 
-/* inih's find_chars_or_comment(): the first of chars, or the start of an
- * inline comment (a comment char after whitespace), or the end. */
+/* As inih's find_chars_or_comment(): the first of chars, or the start of
+ * an inline comment (a comment char after whitespace), or the end. */
 static char *find_chars_or_comment(char *s, const char *chars)
 {
 	bool was_space = false;
@@ -303,98 +300,194 @@ static char *find_chars_or_comment(char *s, const char *chars)
 	return s;
 }
 
-/* Classify a line as inih will; false (after reporting) if inih must not
- * see it. May modify line. */
-static bool classify_line(struct parser *p, char *line)
+/* The start of an inline comment in a value, or its end. With quotes (a
+ * command or environment value), text inside '...' or "..." and a
+ * character after a backslash are no comment, as the splitters read them;
+ * an unterminated quote runs to the end of the line. */
+static char *find_comment(char *s, bool quotes)
 {
-	char *start = lskip(rstrip(line)), *end;
+	bool was_space = false;
+	char quote = 0;
 
-	p->line_kind = LINE_BLANK;
-	if (!*start || strchr(START_COMMENT_CHARS, *start))
-		return true;
-
-	if (p->prev_key && start > line) {
-		p->line_kind = LINE_CONT;
-		return true;
-	}
-
-	if (*start == '[') {
-		char *rest;
-
-		end = find_chars_or_comment(start + 1, "]");
-		if (*end != ']') {
-			error_here(p, "syntax error: missing ] in section header");
-			/* keys that follow belong to no section we know */
-			section_leave(p);
-			p->section = SECTION_BAD;
-			return false;
+	if (!quotes)
+		return find_chars_or_comment(s, NULL);
+	for (; *s; s++) {
+		if (quote) {
+			if (*s == quote)
+				quote = 0;
+			else if (quote == '"' && *s == '\\' && s[1])
+				s++;
+		} else if (*s == '\\' && s[1]) {
+			s++;
+		} else if (*s == '\'' || *s == '"') {
+			quote = *s;
+		} else if (was_space && strchr(INLINE_COMMENT_CHARS, *s)) {
+			return s;
 		}
-		*end = '\0';
-		rest = lskip(end + 1);
-		if (*rest && !strchr(INLINE_COMMENT_CHARS, *rest))
-			error_here(p, "syntax error: text after section header: %s", rest);
-		section_enter(p, start + 1);
-		p->line_kind = LINE_SECTION;
-		p->prev_key = false;
-		return true;
+		was_space = !quote && isspace((unsigned char) *s);
 	}
+	return s;
+}
 
-	end = find_chars_or_comment(start, "=:");
+static const struct key_table *section_table(const struct parser *p)
+{
+	switch (p->section) {
+	case SECTION_SUPD:
+		return &config_keys_supd;
+	case SECTION_JOB:
+		return &config_keys_job;
+	default:
+		return NULL;
+	}
+}
+
+/* The key s starts with as "KEY =" or "KEY:", if the section has it. */
+static const struct key_desc *names_key(const struct parser *p, const char *s)
+{
+	const struct key_table *t = section_table(p);
+	size_t n = strcspn(s, "=: \t");
+	const char *after = s + strspn(s + n, " \t") + n;
+	_cleanup_free_ char *name = NULL;
+
+	if (!t || n == 0 || (*after != '=' && *after != ':'))
+		return NULL;
+	name = xstrndup(s, n);
+	return config_keys_find(t, name);
+}
+
+/* An indented line: the value continues. Returns the stand-in. */
+static const char *continuation_line(struct parser *p, char *start)
+{
+	const struct key_desc *k = p->cur_key, *other;
+
+	*find_comment(start, k && (k->flags & KEY_QUOTED)) = '\0';
+	p->value = rstrip(start);
+	p->line_kind = LINE_CONT;
+	/* an indented "autostart = false" silently joins the command */
+	if (k && (k->flags & KEY_MULTILINE) && (other = names_key(p, start)))
+		warning_here(p, "indented line continues %s; to set %s, do not indent it",
+			     k->name, other->name);
+	return STANDIN_CONT;
+}
+
+static const char *section_line(struct parser *p, char *start)
+{
+	char *end = find_chars_or_comment(start + 1, "]"), *rest;
+
+	if (*end != ']') {
+		error_here(p, "syntax error: missing ] in section header");
+		/* keys that follow belong to no section we know */
+		section_leave(p);
+		p->section = SECTION_BAD;
+		return "";
+	}
+	*end = '\0';
+	rest = lskip(end + 1);
+	if (*rest && !strchr(INLINE_COMMENT_CHARS, *rest))
+		error_here(p, "syntax error: text after section header: %s", rest);
+	section_enter(p, start + 1);
+	p->line_kind = LINE_SECTION;
+	p->prev_key = false;
+	return STANDIN_SECTION;
+}
+
+static const char *key_line(struct parser *p, char *start)
+{
+	char *end = find_chars_or_comment(start, "=:"), *value;
+	const struct key_table *t;
+	const struct key_desc *k;
+
 	if (*end != '=' && *end != ':') {
 		error_here(p, "syntax error: expected KEY = VALUE or [SECTION]: %s", start);
-		return false;
+		return "";
 	}
 	if (end == start) {
 		error_here(p, "syntax error: missing key before '%c'", *end);
-		return false;
+		return "";
 	}
+	value = end + 1;
+	*end = '\0';
+	p->key_name = rstrip(start);
+	t = section_table(p);
+	k = t ? config_keys_find(t, p->key_name) : NULL;
+	*find_comment(value, k && (k->flags & KEY_QUOTED)) = '\0';
+	p->value = rstrip(lskip(value));
 	p->line_kind = LINE_KEY;
 	p->prev_key = true;
-	return true;
+	return STANDIN_KEY;
 }
 
-/* inih's reader: one physical line per call, without its newline. */
+/* What inih is to see of line (after reporting what is wrong with it);
+ * sets p->line_kind, key_name and value. May modify line. */
+static const char *classify_line(struct parser *p, char *line)
+{
+	char *start = lskip(rstrip(line));
+
+	p->line_kind = LINE_BLANK;
+	if (!*start || strchr(START_COMMENT_CHARS, *start))
+		return "";
+	if (p->prev_key && start > line)
+		return continuation_line(p, start);
+	if (*start == '[')
+		return section_line(p, start);
+	return key_line(p, start);
+}
+
+/* The handler did not see the line just handed to inih: a broken
+ * assumption about inih, reported rather than silently ignored. */
+static void check_handled(struct parser *p)
+{
+	if (p->expect_call)
+		error_here(p, "syntax error (line not seen by inih)");
+	p->expect_call = false;
+}
+
+/* inih's reader: one physical line per call, as its stand-in. */
 static char *config_reader(char *str, int num, void *stream)
 {
 	struct parser *p = stream;
 	struct file_ctx *fc = p->fc;
-	ssize_t n;
-	size_t len;
+	struct config_line l;
+	const char *standin;
 	char *line;
+	int r;
 
-	errno = 0;
-	n = getline(&fc->buf, &fc->cap, fc->f);
-	if (n < 0) {
-		if (ferror(fc->f))
-			error_at(p, 0, "read error: %s", strerror(errno ? errno : EIO));
+	check_handled(p);
+	p->line_kind = LINE_BLANK;
+	if (num < (int) sizeof(STANDIN_SECTION)) {
+		error_here(p, "inih line buffer too small (%d bytes)", num);
 		return NULL;
 	}
-	fc->lineno++;
-	p->line_kind = LINE_BLANK;
-
-	line = fc->buf;
-	len = (size_t) n;
-	if (len > 0 && line[len - 1] == '\n')
-		line[--len] = '\0';
-	if (len > 0 && line[len - 1] == '\r')
-		line[--len] = '\0';
-	if (fc->lineno == 1 && len >= 3 && memcmp(line, "\xEF\xBB\xBF", 3) == 0) {
-		line += 3;
-		len -= 3;
+	r = config_file_read_line(fc->file, &l);
+	if (r == -EFBIG) {
+		error_here(p, "file too large (max %d MiB)", CONFIG_FILE_MAX >> 20);
+		return NULL;
 	}
+	if (r < 0) {
+		error_at(p, 0, "read error: %s", strerror(-r));
+		return NULL;
+	}
+	if (r == 0)
+		return NULL;
+	fc->lineno++;
 
 	str[0] = '\0';
-	if (strlen(line) != len) {
+	if (l.too_long) {
+		error_here(p, "line too long (max %d bytes)", CONFIG_LINE_MAX);
+		return str;
+	}
+	line = l.text;
+	if (fc->lineno == 1 && l.len >= 3 && memcmp(line, "\xEF\xBB\xBF", 3) == 0) {
+		line += 3;
+		l.len -= 3;
+	}
+	if (memchr(line, '\0', l.len)) {
 		error_here(p, "syntax error: NUL byte in line");
 		return str;
 	}
-	if (len > (size_t) num - 1) {
-		error_here(p, "line too long (max %d characters)", num - 1);
-		return str;
-	}
-	memcpy(str, line, len + 1);
-	if (!classify_line(p, line))
-		str[0] = '\0';
+	standin = classify_line(p, line);
+	p->expect_call = p->line_kind == LINE_KEY || p->line_kind == LINE_CONT;
+	strcpy(str, standin);   /* fits: checked above */
 	return str;
 }
 
@@ -403,10 +496,9 @@ static const char *section_display(const struct parser *p)
 	return p->section_name ? p->section_name : "";
 }
 
-static void handle_continuation(struct parser *p, const char *value)
+static void handle_continuation(struct parser *p)
 {
 	const struct key_desc *k = p->cur_key;
-	_cleanup_free_ char *v = NULL;
 	void *base;
 
 	if (!k || p->section == SECTION_NONE || p->section == SECTION_BAD)
@@ -415,16 +507,12 @@ static void handle_continuation(struct parser *p, const char *value)
 		error_here(p, "%s does not take continuation lines", k->name);
 		return;
 	}
-	/* inih r55 strips inline comments from key lines only */
-	v = xstrdup(value);
-	*find_chars_or_comment(v, NULL) = '\0';
-	rstrip(v);
-	if (!*v)
-		return;
 	base = p->section == SECTION_SUPD ? (void *) p->cfg : (void *) p->job.jc;
-	k->type->parse(&p->host, k, base, v, true);
+	k->type->parse(&p->host, k, base, p->value, true);
 }
 
+/* Called by inih for each stand-in of a key or continuation line; the
+ * real key and value are the reader's. */
 static int config_handler(void *user, _unused_ const char *section, const char *name,
 			  const char *value)
 {
@@ -437,20 +525,20 @@ static int config_handler(void *user, _unused_ const char *section, const char *
 
 	if (!name || !value)
 		return 1;   /* a section start (INI_CALL_HANDLER_ON_NEW_SECTION) */
+	if (!p->expect_call) {
+		error_here(p, "syntax error");   /* inih saw a line we did not hand it */
+		return 1;
+	}
+	p->expect_call = false;
 	if (p->line_kind == LINE_CONT) {
-		handle_continuation(p, value);
+		handle_continuation(p);
 		return 1;
 	}
 	p->cur_key = NULL;
-	if (p->line_kind != LINE_KEY) {
-		/* inih saw something our reader did not expect */
-		error_here(p, "syntax error");
-		return 1;
-	}
 
 	switch (p->section) {
 	case SECTION_NONE:
-		error_here(p, "key outside of any section: %s", name);
+		error_here(p, "key outside of any section: %s", p->key_name);
 		return 1;
 	case SECTION_BAD:
 		return 1;
@@ -467,9 +555,9 @@ static int config_handler(void *user, _unused_ const char *section, const char *
 		break;
 	}
 
-	k = config_keys_find(table, name);
+	k = config_keys_find(table, p->key_name);
 	if (!k) {
-		error_here(p, "unknown key in [%s]: %s", section_display(p), name);
+		error_here(p, "unknown key in [%s]: %s", section_display(p), p->key_name);
 		return 1;
 	}
 	idx = (size_t) (k - table->keys);
@@ -482,11 +570,11 @@ static int config_handler(void *user, _unused_ const char *section, const char *
 		seen[idx] = (struct key_loc) { p->fc->path, p->fc->lineno };
 
 	p->cur_key = k;
-	if (!*value && !(k->flags & KEY_EMPTY)) {
+	if (!*p->value && !(k->flags & KEY_EMPTY)) {
 		error_here(p, "missing value for %s", k->name);
 		return 1;
 	}
-	k->type->parse(&p->host, k, base, value, false);
+	k->type->parse(&p->host, k, base, p->value, false);
 	return 1;
 }
 
@@ -495,10 +583,10 @@ static int config_handler(void *user, _unused_ const char *section, const char *
 static void include_pattern(struct parser *p, const struct include_req *req);
 
 /* Read one open file, then the files it includes. */
-static void parse_file(struct parser *p, FILE *f, const char *path, const struct stat *st)
+static void parse_file(struct parser *p, struct config_file *f, const char *path, const struct stat *st)
 {
 	struct file_ctx fc = {
-		.f = f,
+		.file = f,
 		.dev = st->st_dev,
 		.ino = st->st_ino,
 		.parent = p->fc,
@@ -515,12 +603,12 @@ static void parse_file(struct parser *p, FILE *f, const char *path, const struct
 	p->cur_key = NULL;
 
 	r = ini_parse_stream(config_reader, p, config_handler, p);
+	check_handled(p);
 	section_leave(p);
 	if (r == -2)
 		error_at(p, 0, "out of memory");
 	else if (r > 0 && fc.n_errors == 0)
 		error_at(p, (unsigned) r, "syntax error");   /* cannot happen: the reader checks first */
-	free(fc.buf);
 
 	for (size_t i = 0; i < fc.n_includes; i++) {
 		include_pattern(p, &fc.includes[i]);
@@ -560,27 +648,24 @@ static int strcmp_ptr(const void *a, const void *b)
 
 static void include_file(struct parser *p, unsigned line, const char *path, bool wildcard)
 {
+	struct config_file *f = NULL;
 	struct stat st;
-	FILE *f;
+	int r;
 
 	/* a FIFO would block supd, /dev/zero would never end */
-	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
-		error_at(p, line, "cannot include %s: not a regular file", path);
-		return;
-	}
-	f = fopen(path, "re");
-	if (!f) {
-		error_at(p, line, "cannot open include %s: %s", path, strerror(errno));
-		return;
-	}
-	if (fstat(fileno(f), &st) < 0) {
-		error_at(p, line, "cannot open include %s: %s", path, strerror(errno));
-		goto out;
-	}
-	if (S_ISDIR(st.st_mode)) {
+	r = config_file_open(path, &f, &st);
+	if (r == -EISDIR) {
 		if (!wildcard)
 			error_at(p, line, "cannot include %s: is a directory", path);
-		goto out;
+		return;
+	}
+	if (r == -EINVAL || r == -EFBIG) {
+		error_at(p, line, "cannot include %s: %s", path, config_file_strerror(r));
+		return;
+	}
+	if (r < 0) {
+		error_at(p, line, "cannot open include %s: %s", path, strerror(-r));
+		return;
 	}
 	for (const struct file_ctx *a = p->fc; a; a = a->parent)
 		if (a->dev == st.st_dev && a->ino == st.st_ino) {
@@ -593,7 +678,7 @@ static void include_file(struct parser *p, unsigned line, const char *path, bool
 	}
 	parse_file(p, f, path, &st);
 out:
-	fclose(f);
+	config_file_close(f);
 }
 
 static void include_pattern(struct parser *p, const struct include_req *req)
@@ -629,42 +714,26 @@ int config_load(const char *file, struct supd_config **ret, struct config_errors
 	struct parser p = { .host = { host_error, host_include } };
 	struct file_ctx top = { .path = file };
 	struct supd_config *c = config_new(file);
+	struct config_file *f = NULL;
 	struct stat st;
-	FILE *f;
+	bool failed;
+	int r;
 
 	p.cfg = c;
-
-	f = fopen(file, "re");
-	if (!f || fstat(fileno(f), &st) < 0) {
+	r = config_file_open(file, &f, &st);
+	if (r < 0) {
 		p.fc = &top;
-		error_at(&p, 0, "cannot open: %s", strerror(errno));
-	} else if (S_ISDIR(st.st_mode)) {
-		p.fc = &top;
-		error_at(&p, 0, "cannot open: is a directory");
+		error_at(&p, 0, "cannot open: %s", config_file_strerror(r));
 	} else {
 		parse_file(&p, f, file, &st);
+		config_file_close(f);
 	}
-	if (f)
-		fclose(f);
 
-	if (p.n_errs > 0)
-		qsort(p.errs, p.n_errs, sizeof(*p.errs), config_error_cmp);
-	if (errs) {
-		config_errors_clear(errs);
-		if (p.n_errs > 0)
-			errs->v = xcalloc(p.n_errs, sizeof(char *));
-		errs->n = p.n_errs;
-	}
-	for (size_t i = 0; i < p.n_errs; i++) {
-		if (errs)
-			errs->v[i] = p.errs[i].msg;
-		else
-			free(p.errs[i].msg);
-	}
-	free(p.errs);
+	failed = p.msgs.n_errors > 0;
+	config_errors_take(&p.msgs, errs);
 	strv_free(p.files);
 
-	if (p.n_errs > 0) {
+	if (failed) {
 		config_free(c);
 		*ret = NULL;
 		return -EINVAL;

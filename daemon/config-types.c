@@ -16,8 +16,8 @@
 #define LOG_LINES_MAX 1000000L
 
 /* The field of row k in base, as a pointer to type. */
-#define FIELD(type, k, base) ((type *) ((char *) (base) + (k)->offset))
-#define CFIELD(type, k, base) ((type const *) ((const char *) (base) + (k)->offset))
+#define FIELD(type, k, base) ((type *) (void *) ((char *) (base) + (k)->offset))
+#define CFIELD(type, k, base) ((type const *) (const void *) ((const char *) (base) + (k)->offset))
 
 static bool is_ascii_alpha(char c)
 {

@@ -1,6 +1,7 @@
 /* The configuration model: defaults, reference counting, lookups, the
  * resolution of "auto" and the enum string tables. Reading is in
- * config-read.c, the keys in config-keys.c, the dump in config-dump.c. */
+ * config-read.c, the keys in config-keys.c, the dump in config-dump.c,
+ * config_errors_clear() with the errors in config-errors.c. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -56,17 +57,6 @@ const char *output_kind_to_string(enum output_kind k)
 int output_kind_from_string(const char *s)
 {
 	return string_table_lookup(output_kind_table, _OUTPUT_MAX, s);
-}
-
-void config_errors_clear(struct config_errors *errs)
-{
-	if (!errs)
-		return;
-	for (size_t i = 0; i < errs->n; i++)
-		free(errs->v[i]);
-	free(errs->v);
-	errs->v = NULL;
-	errs->n = 0;
 }
 
 struct job_config *job_config_new(void)

@@ -81,12 +81,14 @@ struct supd_config {
 struct config_errors {
 	char **v;                /* "FILE:LINE: message" */
 	size_t n;
+	char **warnings;         /* "FILE:LINE: warning: message": valid, but suspect */
+	size_t n_warnings;
 };
 
 /* Parse FILE (and its includes). Returns 0 on success with *ret set, or
  * -EINVAL with every problem in errs (then *ret is NULL), sorted by file and
- * line. errs (may be NULL) must be initialised, e.g. { 0 }; its previous
- * contents are freed and replaced. */
+ * line; warnings are returned either way. errs (may be NULL) must be
+ * initialised, e.g. { 0 }; its previous contents are freed and replaced. */
 int config_load(const char *file, struct supd_config **ret, struct config_errors *errs);
 /* An empty configuration read from file, with the defaults of [supd]. */
 struct supd_config *config_new(const char *file);

@@ -81,6 +81,8 @@ static int make_parent_dirs(const char *path, mode_t mode) {
 }
 
 static void print_errors(const struct config_errors *errs) {
+	for (size_t i = 0; i < errs->n_warnings; i++)
+		fprintf(stderr, "%s\n", errs->warnings[i]);
 	for (size_t i = 0; i < errs->n; i++)
 		fprintf(stderr, "%s\n", errs->v[i]);
 }
@@ -137,7 +139,10 @@ static json_t *do_reload(void *userdata) {
 
 	sd_glue_reloading();
 	log_info("reloading %s", d->config_path);
-	if (config_load(d->config_path, &c, &errs) < 0) {
+	int r = config_load(d->config_path, &c, &errs);
+	for (size_t i = 0; i < errs.n_warnings; i++)
+		log_warnx("reload: %s", errs.warnings[i]);
+	if (r < 0) {
 		json_t *list = json_array();
 		for (size_t i = 0; i < errs.n; i++) {
 			log_warnx("reload: %s", errs.v[i]);
@@ -145,7 +150,6 @@ static json_t *do_reload(void *userdata) {
 		}
 		reply = json_pack("{s:b, s:s, s:o}", "ok", false, "error", "configuration has errors, nothing changed",
 				  "errors", list);
-		config_errors_clear(&errs);
 	} else {
 		struct reload_result res;
 		if (!streq_ptr(c->socket, d->sup->config->socket))
@@ -157,6 +161,7 @@ static json_t *do_reload(void *userdata) {
 				  "removed", strv_to_json(res.removed), "changed", strv_to_json(res.changed));
 		reload_result_free(&res);
 	}
+	config_errors_clear(&errs);
 	_cleanup_free_ char *st = status_line(d->sup);
 	sd_glue_ready(st);
 	return reply;
@@ -296,11 +301,11 @@ int main(int argc, char **argv) {
 
 	struct config_errors errs = { 0 };
 	struct supd_config *c = NULL;
-	if (config_load(config_path, &c, &errs) < 0) {
-		print_errors(&errs);
-		config_errors_clear(&errs);
+	r = config_load(config_path, &c, &errs);
+	print_errors(&errs);   /* and warnings */
+	config_errors_clear(&errs);
+	if (r < 0)
 		return 1;
-	}
 	gid_t control_gid = 0;
 	bool have_group = false;
 	if (c->control_group) {
