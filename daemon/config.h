@@ -1,6 +1,10 @@
 /* The parsed configuration: the [supd] section and one job_config per
  * [job:NAME] section. Parsing collects every error as "FILE:LINE: message"
- * in one pass; a config with errors is never applied. */
+ * in one pass; a config with errors is never applied.
+ *
+ * The model is in config.c, the key table (each key's parser, compare and
+ * dump) in config-keys.c, the reader (files, lines, inih, includes) in
+ * config-read.c, the normalised dump in config-dump.c. */
 #pragma once
 
 #include <stdio.h>
@@ -77,21 +81,30 @@ struct supd_config {
 struct config_errors {
 	char **v;                /* "FILE:LINE: message" */
 	size_t n;
+	char **warnings;         /* "FILE:LINE: warning: message": valid, but suspect */
+	size_t n_warnings;
 };
 
 /* Parse FILE (and its includes). Returns 0 on success with *ret set, or
  * -EINVAL with every problem in errs (then *ret is NULL), sorted by file and
- * line. errs (may be NULL) must be initialised, e.g. { 0 }; its previous
- * contents are freed and replaced. */
+ * line; warnings are returned either way. errs (may be NULL) must be
+ * initialised, e.g. { 0 }; its previous contents are freed and replaced. */
 int config_load(const char *file, struct supd_config **ret, struct config_errors *errs);
+/* An empty configuration read from file, with the defaults of [supd]. */
+struct supd_config *config_new(const char *file);
 void config_free(struct supd_config *c);
+/* Append jc (the config takes the reference). */
+void config_add_job(struct supd_config *c, struct job_config *jc);
 void config_errors_clear(struct config_errors *errs);
 
+/* A job with every default set and one reference. */
+struct job_config *job_config_new(void);
 struct job_config *job_config_ref(struct job_config *jc);
 void job_config_unref(struct job_config *jc);
 struct job_config *config_find_job(const struct supd_config *c, const char *name);
 /* True when the two would run the same way (reload leaves such jobs alone):
- * every setting is compared, only file and line are not. */
+ * every key of the key table is compared, and name and kind; only file and
+ * line are not. Defined with the table, in config-keys.c. */
 bool job_config_equal(const struct job_config *a, const struct job_config *b);
 /* Print the normalised configuration (golden tests, supd --check -v). */
 void config_dump(const struct supd_config *c, FILE *out);
@@ -100,4 +113,8 @@ long config_instances(const struct job_config *jc);
 long config_max_parallel(const struct supd_config *c);
 
 const char *restart_policy_to_string(enum restart_policy p);
+/* The policy named s, or -EINVAL. */
+int restart_policy_from_string(const char *s);
 const char *output_kind_to_string(enum output_kind k);
+/* The kind named s, or -EINVAL. */
+int output_kind_from_string(const char *s);

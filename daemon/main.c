@@ -46,6 +46,7 @@ static void usage(FILE *out) {
 		"  -c, --config FILE   configuration (default: $SUPD_CONFIG, /etc/supd/supd.conf\n"
 		"                      as root, else $XDG_CONFIG_HOME/supd/supd.conf)\n"
 		"      --check         validate the configuration, print errors as FILE:LINE: message\n"
+		"                      (with -v: print the normalised configuration)\n"
 		"  -s, --socket PATH   control socket (overrides [supd] socket)\n"
 		"      --log TARGET    stderr or journal (default: journal when started by systemd)\n"
 		"  -v, --verbose       log state transitions\n"
@@ -89,6 +90,8 @@ static int make_parent_dirs(const char *path, mode_t mode) {
 }
 
 static void print_errors(const struct config_errors *errs) {
+	for (size_t i = 0; i < errs->n_warnings; i++)
+		fprintf(stderr, "%s\n", errs->warnings[i]);
 	for (size_t i = 0; i < errs->n; i++)
 		fprintf(stderr, "%s\n", errs->v[i]);
 }
@@ -146,7 +149,10 @@ static json_t *do_reload(void *userdata) {
 
 	sd_glue_reloading();
 	log_info("reloading %s", d->config_path);
-	if (config_load(d->config_path, &c, &errs) < 0) {
+	int r = config_load(d->config_path, &c, &errs);
+	for (size_t i = 0; i < errs.n_warnings; i++)
+		log_warnx("reload: %s", errs.warnings[i]);
+	if (r < 0) {
 		json_t *list = json_array();
 		for (size_t i = 0; i < errs.n; i++) {
 			log_warnx("reload: %s", errs.v[i]);
@@ -154,7 +160,6 @@ static json_t *do_reload(void *userdata) {
 		}
 		reply = json_pack("{s:b, s:s, s:o}", "ok", false, "error", "configuration has errors, nothing changed",
 				  "errors", list);
-		config_errors_clear(&errs);
 	} else {
 		struct reload_result res;
 		if (!streq_ptr(c->socket, d->sup->config->socket))
@@ -166,6 +171,7 @@ static json_t *do_reload(void *userdata) {
 				  "removed", strv_to_json(res.removed), "changed", strv_to_json(res.changed));
 		reload_result_free(&res);
 	}
+	config_errors_clear(&errs);
 	_cleanup_free_ char *st = status_line(d->sup);
 	sd_glue_ready(st);
 	return reply;
@@ -336,11 +342,11 @@ int main(int argc, char **argv) {
 
 	struct config_errors errs = { 0 };
 	struct supd_config *c = NULL;
-	if (config_load(config_path, &c, &errs) < 0) {
-		print_errors(&errs);
-		config_errors_clear(&errs);
+	r = config_load(config_path, &c, &errs);
+	print_errors(&errs);   /* and warnings */
+	config_errors_clear(&errs);
+	if (r < 0)
 		return 1;
-	}
 	gid_t control_gid = 0;
 	bool have_group = false;
 	if (c->control_group) {
@@ -357,8 +363,15 @@ int main(int argc, char **argv) {
 		have_group = r >= 0;
 	}
 	if (check) {
-		printf("%s: configuration OK (%zu jobs)\n", config_path, c->n_jobs);
+		/* --verbose: stdout is the normalised config, which parses back */
+		if (verbose)
+			config_dump(c, stdout);
+		fprintf(verbose ? stderr : stdout, "%s: configuration OK (%zu jobs)\n", config_path, c->n_jobs);
 		config_free(c);
+		if (fflush(stdout) != 0 || ferror(stdout)) {
+			fprintf(stderr, "supd: cannot write to stdout: %s\n", strerror(errno));
+			return 1;
+		}
 		return 0;
 	}
 

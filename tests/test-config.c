@@ -3,11 +3,16 @@
  * Golden files: every tests/conf/NN-name.conf is loaded (with tests/conf as
  * the working directory, so paths in messages are relative) and compared
  * with NN-name.ok (the config_dump output of a valid config) or NN-name.err
- * (the exact error lines of an invalid one). Files under tests/conf/inc/ are
+ * (the exact error lines of an invalid one), and with NN-name.warn (the
+ * warnings; none if it is missing). Files under tests/conf/inc/ are
  * only read through include. To regenerate the expectations after a
  * deliberate change, run with SUPD_UPDATE_GOLDEN=1 and review the diff.
  *
- * Unit tests: job_config_equal, reference counting, lookups and helpers. */
+ * Every valid golden config also makes the round trip: its dump, parsed
+ * again, dumps the same (but for the "; defined at" comments).
+ *
+ * Unit tests: job_config_equal (for every key of the table), reference
+ * counting, lookups and helpers. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -22,6 +27,7 @@
 #include <unistd.h>
 
 #include "../daemon/config.h"   /* not the autoconf config.h */
+#include "../daemon/config-keys.h"
 
 #ifndef TEST_SRCDIR
 #error "TEST_SRCDIR must name the tests source directory"
@@ -74,17 +80,27 @@ static char *dump_string(const struct supd_config *c)
 	return data;
 }
 
-static char *errors_string(const struct config_errors *errs)
+static char *lines_string(char *const *v, size_t n)
 {
 	char *data = NULL;
 	size_t len = 0;
 	FILE *mem = open_memstream(&data, &len);
 
 	ck_assert_ptr_nonnull(mem);
-	for (size_t i = 0; i < errs->n; i++)
-		fprintf(mem, "%s\n", errs->v[i]);
+	for (size_t i = 0; i < n; i++)
+		fprintf(mem, "%s\n", v[i]);
 	fclose(mem);
 	return data;
+}
+
+static char *errors_string(const struct config_errors *errs)
+{
+	return lines_string(errs->v, errs->n);
+}
+
+static char *warnings_string(const struct config_errors *errs)
+{
+	return lines_string(errs->warnings, errs->n_warnings);
 }
 
 /* Every job reloads equal to itself and differs from every other job. */
@@ -104,27 +120,87 @@ static void check_reload_equal(const char *conf, const struct supd_config *a)
 	config_errors_clear(&errs);
 }
 
+/* The dump without its "; defined at" lines (they name the file read). */
+static char *strip_locations(const char *dump)
+{
+	struct buf b = { 0 };
+
+	for (const char *l = dump; *l;) {
+		const char *nl = strchr(l, '\n');
+		size_t n = nl ? (size_t) (nl - l + 1) : strlen(l);
+
+		if (strncmp(l, "; defined at ", 13) != 0)
+			buf_append(&b, l, n);
+		l += n;
+	}
+	return b.data ? b.data : xstrdup("");
+}
+
+/* The dump of a, written to a file and parsed again, dumps the same and
+ * yields equal jobs. */
+static void check_round_trip(const char *conf, const struct supd_config *a, const char *dump)
+{
+	char path[] = "/tmp/supd-test-dump-XXXXXX";
+	struct config_errors errs = { 0 };
+	struct supd_config *b = NULL;
+	char *msgs, *again, *want, *got;
+	int fd = mkstemp(path);
+	int r;
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write_all(fd, dump, strlen(dump)), 0);
+	close(fd);
+	r = config_load(path, &b, &errs);
+	(void) unlink(path);
+	msgs = errors_string(&errs);
+	ck_assert_msg(r == 0, "%s: its dump does not load:\n%s", conf, msgs);
+	again = dump_string(b);
+	want = strip_locations(dump);
+	got = strip_locations(again);
+	ck_assert_msg(strcmp(want, got) == 0, "%s: the dump of its dump differs\n--- first\n%s--- second\n%s",
+		      conf, want, got);
+	ck_assert_uint_eq(a->n_jobs, b->n_jobs);
+	for (size_t i = 0; i < a->n_jobs; i++)
+		ck_assert_msg(job_config_equal(a->jobs[i], b->jobs[i]), "%s: job %s changed in the round trip",
+			      conf, a->jobs[i]->name);
+	config_free(b);
+	config_errors_clear(&errs);
+	free(msgs);
+	free(again);
+	free(want);
+	free(got);
+}
+
 START_TEST(test_golden)
 {
 	const char *conf = golden[_i];
 	size_t stem = strlen(conf) - strlen(".conf");
-	char *ok_path, *err_path, *ok, *err, *got;
+	char *ok_path, *err_path, *warn_path, *ok, *err, *warn, *got, *got_warn;
 	struct config_errors errs = { 0 };
 	struct supd_config *c = NULL;
 	int r;
 
 	ok_path = xasprintf("%.*s.ok", (int) stem, conf);
 	err_path = xasprintf("%.*s.err", (int) stem, conf);
+	warn_path = xasprintf("%.*s.warn", (int) stem, conf);
 	r = config_load(conf, &c, &errs);
 	got = r == 0 ? dump_string(c) : errors_string(&errs);
+	got_warn = warnings_string(&errs);
 
 	if (getenv("SUPD_UPDATE_GOLDEN")) {
 		spew(r == 0 ? ok_path : err_path, got);
 		(void) unlink(r == 0 ? err_path : ok_path);
+		if (*got_warn)
+			spew(warn_path, got_warn);
+		else
+			(void) unlink(warn_path);
 	}
 
 	ok = slurp(ok_path);
 	err = slurp(err_path);
+	warn = slurp(warn_path);
+	ck_assert_msg(strcmp(got_warn, warn ? warn : "") == 0, "%s: warnings differ\n--- expected\n%s--- got\n%s",
+		      conf, warn ? warn : "", got_warn);
 	ck_assert_msg(ok || err, "%s: neither %s nor %s exists", conf, ok_path, err_path);
 	ck_assert_msg(!ok || !err, "%s: both %s and %s exist", conf, ok_path, err_path);
 
@@ -140,15 +216,19 @@ START_TEST(test_golden)
 		ck_assert_msg(strcmp(got, ok) == 0, "%s: dump differs\n--- expected\n%s--- got\n%s",
 			      conf, ok, got);
 		check_reload_equal(conf, c);
+		check_round_trip(conf, c, got);
 	}
 
 	config_free(c);
 	config_errors_clear(&errs);
 	free(ok);
 	free(err);
+	free(warn);
 	free(got);
+	free(got_warn);
 	free(ok_path);
 	free(err_path);
+	free(warn_path);
 }
 END_TEST
 
@@ -179,6 +259,97 @@ static struct supd_config *load_text(const char *text)
 	config_errors_clear(&errs);
 	return c;
 }
+
+/* Load len bytes of text from a temporary file; the errors and warnings,
+ * one a line, with the file's path replaced by "F". */
+static char *load_messages(const char *text, size_t len, struct supd_config **ret)
+{
+	char path[] = "/tmp/supd-test-config-XXXXXX";
+	struct config_errors errs = { 0 };
+	struct buf b = { 0 };
+	int fd = mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write_all(fd, text, len), 0);
+	close(fd);
+	(void) config_load(path, ret, &errs);
+	(void) unlink(path);
+	for (size_t i = 0; i < errs.n_warnings + errs.n; i++) {
+		const char *m = i < errs.n_warnings ? errs.warnings[i] : errs.v[i - errs.n_warnings];
+
+		ck_assert(strncmp(m, path, strlen(path)) == 0);
+		buf_appendf(&b, "F%s\n", m + strlen(path));
+	}
+	config_errors_clear(&errs);
+	return b.data ? b.data : xstrdup("");
+}
+
+/* "[job:a]\ncommand = echo xxx...", the second line n bytes long, then end. */
+static char *long_line_text(size_t n, const char *end, size_t *len)
+{
+	struct buf b = { 0 };
+	const char *head = "[job:a]\ncommand = echo ";
+	size_t fill = n - strlen("command = echo ");
+
+	buf_appendf(&b, "%s", head);
+	buf_reserve(&b, fill);
+	memset(b.data + b.len, 'x', fill);
+	b.len += fill;
+	b.data[b.len] = '\0';
+	buf_appendf(&b, "%s", end);
+	*len = b.len;
+	return b.data;
+}
+
+/* SPEC §2: lines of up to 64 KiB, whatever inih's own buffer; a longer one
+ * is an error at its line, and the lines after it keep their numbers. */
+START_TEST(test_line_limits)
+{
+	static const size_t max = 64 * 1024;
+	struct supd_config *c = NULL;
+	size_t len;
+	char *text, *msgs;
+
+	text = long_line_text(max, "\n", &len);
+	msgs = load_messages(text, len, &c);
+	ck_assert_str_eq(msgs, "");
+	ck_assert_uint_eq(strlen(c->jobs[0]->command), max - strlen("command = "));
+	ck_assert_uint_eq(strlen(c->jobs[0]->pipeline.stages[0][1]), max - strlen("command = echo "));
+	config_free(c);
+	free(msgs);
+	free(text);
+
+	/* the CR of a CRLF does not count, and a last line needs no newline */
+	text = long_line_text(max, "\r\n[job:b]\ncommand = true", &len);
+	msgs = load_messages(text, len, &c);
+	ck_assert_str_eq(msgs, "");
+	ck_assert_uint_eq(c->n_jobs, 2);
+	ck_assert_str_eq(c->jobs[1]->command, "true");
+	config_free(c);
+	free(msgs);
+	free(text);
+
+	text = long_line_text(max + 1, "\ntimeout = soon\n", &len);
+	msgs = load_messages(text, len, &c);
+	ck_assert_ptr_null(c);
+	ck_assert_str_eq(msgs, "F:1: missing command in [job:a]\n"
+			       "F:2: line too long (max 65536 bytes)\n"
+			       "F:3: invalid duration for timeout: soon\n");
+	free(msgs);
+	free(text);
+
+	/* 4 MiB in one line, with NUL bytes: one error, bounded memory */
+	text = long_line_text(4 * 1024 * 1024, "\n[job:b]\ncommand = true\nnice = 99\n", &len);
+	text[100] = '\0';
+	text[len - 100] = '\0';
+	msgs = load_messages(text, len, &c);
+	ck_assert_str_eq(msgs, "F:1: missing command in [job:a]\n"
+			       "F:2: line too long (max 65536 bytes)\n"
+			       "F:5: invalid value for nice: 99 (expected -20..19)\n");
+	free(msgs);
+	free(text);
+}
+END_TEST
 
 /* One setting changed from the base job, each must make the jobs differ. */
 static const char *const variants[] = {
@@ -246,6 +417,79 @@ START_TEST(test_equal)
 	config_free(same);
 	config_free(tmpl);
 	config_free(other);
+}
+END_TEST
+
+/* Every key of the job table, set to its example, makes the job differ
+ * from the default job (job_config_equal) and shows in the dump: a key
+ * added to the table cannot be missed by reload or by the dump. */
+START_TEST(test_every_job_key_compared)
+{
+	const struct key_table *t = &config_keys_job;
+	struct supd_config *base = load_text("[job:j]\ncommand = true\n");
+	char *base_dump = dump_string(base);
+
+	ck_assert_uint_gt(t->n, 20);
+	for (size_t i = 0; i < t->n; i++) {
+		const struct key_desc *k = &t->keys[i];
+		bool is_command = strcmp(k->name, "command") == 0;
+		char *text, *dump;
+		struct supd_config *v;
+
+		ck_assert_msg(k->example, "job key %s has no example value", k->name);
+		ck_assert_msg(k->type->equal && k->type->dump, "job key %s is not compared or dumped", k->name);
+		text = xasprintf("[job:j]\n%s%s = %s\n", is_command ? "" : "command = true\n",
+				 k->name, k->example);
+		v = load_text(text);
+		ck_assert_msg(!job_config_equal(base->jobs[0], v->jobs[0]), "equal despite %s = %s",
+			      k->name, k->example);
+		ck_assert_msg(!job_config_equal(v->jobs[0], base->jobs[0]), "equal despite %s = %s",
+			      k->name, k->example);
+		ck_assert_msg(!k->type->equal(k, base->jobs[0], v->jobs[0]), "%s: its row finds no change",
+			      k->name);
+		ck_assert_msg(k->type->equal(k, v->jobs[0], v->jobs[0]), "%s: differs from itself", k->name);
+		dump = dump_string(v);
+		ck_assert_msg(strcmp(dump, base_dump) != 0, "%s = %s does not show in the dump",
+			      k->name, k->example);
+		free(dump);
+		config_free(v);
+		free(text);
+	}
+	config_free(base);
+	free(base_dump);
+}
+END_TEST
+
+/* The same for [supd]: each key with a setting shows in the dump and its
+ * row sees the change. */
+START_TEST(test_every_supd_key_dumped)
+{
+	const struct key_table *t = &config_keys_supd;
+	struct supd_config *base = load_text("[supd]\n");
+	char *base_dump = dump_string(base);
+
+	for (size_t i = 0; i < t->n; i++) {
+		const struct key_desc *k = &t->keys[i];
+		char *text, *dump;
+		struct supd_config *v;
+
+		if (!k->type->equal) {   /* include: sets nothing of its own */
+			ck_assert_ptr_null(k->example);
+			continue;
+		}
+		ck_assert_msg(k->example, "[supd] key %s has no example value", k->name);
+		text = xasprintf("[supd]\n%s = %s\n", k->name, k->example);
+		v = load_text(text);
+		ck_assert_msg(!k->type->equal(k, base, v), "%s: its row finds no change", k->name);
+		dump = dump_string(v);
+		ck_assert_msg(strcmp(dump, base_dump) != 0, "%s = %s does not show in the dump",
+			      k->name, k->example);
+		free(dump);
+		config_free(v);
+		free(text);
+	}
+	config_free(base);
+	free(base_dump);
 }
 END_TEST
 
@@ -453,7 +697,10 @@ int main(void)
 
 	tc = tcase_create("unit");
 	tcase_add_test(tc, test_equal);
+	tcase_add_test(tc, test_every_job_key_compared);
+	tcase_add_test(tc, test_every_supd_key_dumped);
 	tcase_add_test(tc, test_refcount);
+	tcase_add_test(tc, test_line_limits);
 	tcase_add_test(tc, test_find_and_resolve);
 	tcase_add_test(tc, test_parsed_values);
 	tcase_add_test(tc, test_load_failures);

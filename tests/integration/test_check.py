@@ -95,6 +95,39 @@ class CheckTest(TempDirCase):
             self.assertTrue(any(f"{path}:{l}:" in out for l in lines),
                             f"{what} (line {lines}) not reported:\n{out}")
 
+    def test_check_verbose_prints_normalised_config(self):
+        path, r = self.check(GOOD)
+        self.assertNotIn("[job:", r.stdout, "without --verbose, --check prints no config")
+        for flag in ("--verbose", "-v"):
+            with self.subTest(flag=flag):
+                r = self.supd_run("--check", flag, "-c", path)
+                self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+                self.assertIn(f"{path}: configuration OK (3 jobs)", r.stderr)
+                self.assertNotIn("configuration OK", r.stdout)
+                out = r.stdout
+                self.assertTrue(out.startswith("[supd]\n"), out)
+                for line in (f"socket = {self.d}/s.sock", "max_parallel = auto",
+                             "[job:svc]", f"; defined at {path}:9", "restart = always",
+                             "restart_delay = 250ms", "stop_timeout = 1500ms",
+                             "environment = B=\"two words\"", "environment = C=3",
+                             "stderr = stdout", "instances = 4", "autostart = false",
+                             "[job:enc@]", '; argv: sh -c "echo %i %n 100%%"',
+                             "log_lines = 1000"):
+                    self.assertIn(line + "\n", out)
+        # the output is a configuration: parsed again, it prints the same
+        again = self.write("again.conf", out)
+        r2 = self.supd_run("--check", "-v", "-c", again)
+        self.assertEqual(r2.returncode, 0, r2.stdout + r2.stderr)
+        strip = lambda t: [l for l in t.splitlines() if not l.startswith("; defined at ")]
+        self.assertEqual(strip(r2.stdout), strip(out))
+
+    def test_check_verbose_bad_config_prints_no_config(self):
+        path, _ = self.check("[job:a]\ncommand = true\nrestart = sometimes\n")
+        r = self.supd_run("--check", "-v", "-c", path)
+        self.assertEqual(r.returncode, 1)
+        self.assertEqual(r.stdout, "")
+        self.assertIn(f"{path}:3:", r.stderr)
+
     def test_missing_command(self):
         path, r = self.check("[job:a]\nautostart = false\n")
         self.assertEqual(r.returncode, 1, r.stdout + r.stderr)

@@ -1,0 +1,80 @@
+/* The key table: which keys [job:NAME] and [supd] have, the type and
+ * field of each, in the order of the dump. The types are in
+ * config-types.c. */
+#include "config-keys.h"
+#include "config-types.h"
+
+#define JOB_FIELD(f) offsetof(struct job_config, f)
+#define SUPD_FIELD(f) offsetof(struct supd_config, f)
+
+/* name, type, field, flags, example (a valid value other than the default) */
+static const struct key_desc job_keys[] = {
+	{ "command",           &config_type_command,      JOB_FIELD(command),
+	  KEY_MULTILINE | KEY_EMPTY | KEY_QUOTED,         "false" },
+	{ "shell",             &config_type_bool,         JOB_FIELD(shell), 0, "true" },
+	{ "instances",         &config_type_instances,    JOB_FIELD(instances), 0, "2" },
+	{ "directory",         &config_type_string,       JOB_FIELD(directory),
+	  KEY_PATH | KEY_SUBST,                           "/tmp" },
+	{ "environment",       &config_type_environment,  JOB_FIELD(environment),
+	  KEY_REPEAT | KEY_MULTILINE | KEY_EMPTY | KEY_SUBST | KEY_QUOTED, "A=1" },
+	{ "environment_file",  &config_type_string,       JOB_FIELD(environment_file),
+	  KEY_PATH | KEY_SUBST,                           "/etc/env" },
+	{ "user",              &config_type_name,         JOB_FIELD(user), 0, "nobody" },
+	{ "group",             &config_type_name,         JOB_FIELD(group), 0, "nogroup" },
+	{ "stdin",             &config_type_stdin,        JOB_FIELD(stdin_path),
+	  KEY_PATH | KEY_SUBST,                           "/dev/zero" },
+	{ "stdout",            &config_type_output,       JOB_FIELD(stdout_spec), KEY_SUBST, "null" },
+	{ "stderr",            &config_type_output,       JOB_FIELD(stderr_spec), KEY_SUBST, "stdout" },
+	{ "autostart",         &config_type_bool,         JOB_FIELD(autostart), 0, "no" },
+	{ "restart",           &config_type_restart,      JOB_FIELD(restart), 0, "always" },
+	{ "restart_delay",     &config_type_duration,     JOB_FIELD(restart_delay), 0, "1s" },
+	{ "restart_max_delay", &config_type_duration,     JOB_FIELD(restart_max_delay), 0, "1m" },
+	{ "start_limit",       &config_type_start_limit,  JOB_FIELD(start_limit_burst), 0, "1/10s" },
+	{ "timeout",           &config_type_duration,     JOB_FIELD(timeout), 0, "1s" },
+	{ "stop_signal",       &config_type_signal,       JOB_FIELD(stop_signal), 0, "INT" },
+	{ "stop_timeout",      &config_type_duration,     JOB_FIELD(stop_timeout), 0, "1s" },
+	{ "success_exit",      &config_type_success_exit, JOB_FIELD(success_exit), 0, "0 1" },
+	{ "nice",              &config_type_nice,         JOB_FIELD(nice), 0, "1" },
+	{ "log_lines",         &config_type_log_lines,    JOB_FIELD(log_lines), 0, "10" },
+};
+
+static const struct key_desc supd_keys[] = {
+	{ "socket",        &config_type_socket,       SUPD_FIELD(socket), KEY_PATH, "/run/supd-test.sock" },
+	{ "socket_mode",   &config_type_mode,         SUPD_FIELD(socket_mode), 0, "0600" },
+	{ "control_group", &config_type_name,         SUPD_FIELD(control_group), 0, "wheel" },
+	{ "state_dir",     &config_type_string,       SUPD_FIELD(state_dir), KEY_PATH, "/var/lib/supd-test" },
+	{ "max_parallel",  &config_type_max_parallel, SUPD_FIELD(max_parallel), 0, "2" },
+	{ "include",       &config_type_include,      0, KEY_REPEAT, NULL },
+};
+
+_Static_assert(ELEMENTSOF(job_keys) <= CONFIG_KEYS_MAX, "CONFIG_KEYS_MAX");
+_Static_assert(ELEMENTSOF(supd_keys) <= CONFIG_KEYS_MAX, "CONFIG_KEYS_MAX");
+
+const struct key_table config_keys_job = { job_keys, ELEMENTSOF(job_keys) };
+const struct key_table config_keys_supd = { supd_keys, ELEMENTSOF(supd_keys) };
+
+const struct key_desc *config_keys_find(const struct key_table *t, const char *name)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (strcmp(t->keys[i].name, name) == 0)
+			return &t->keys[i];
+	return NULL;
+}
+
+/* Every key of the table, and the name and kind of the job. */
+bool job_config_equal(const struct job_config *a, const struct job_config *b)
+{
+	if (a == b)
+		return true;
+	if (!a || !b)
+		return false;
+	if (!streq_ptr(a->name, b->name) || a->is_template != b->is_template)
+		return false;
+	for (size_t i = 0; i < config_keys_job.n; i++) {
+		const struct key_desc *k = &config_keys_job.keys[i];
+
+		if (k->type->equal && !k->type->equal(k, a, b))
+			return false;
+	}
+	return true;
+}

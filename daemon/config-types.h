@@ -1,0 +1,26 @@
+/* The value types of the configuration keys (struct key_type): each
+ * parses, compares and prints one kind of value. */
+#pragma once
+
+#include "config-keys.h"
+
+extern const struct key_type
+	config_type_string,       /* char *; KEY_PATH, KEY_SUBST apply */
+	config_type_name,         /* char *: a user or group name */
+	config_type_socket,       /* char *: a socket path */
+	config_type_stdin,        /* char *: null or PATH */
+	config_type_bool,         /* bool */
+	config_type_duration,     /* usec_t */
+	config_type_signal,       /* int */
+	config_type_nice,         /* int: -20..19 */
+	config_type_log_lines,    /* size_t */
+	config_type_mode,         /* mode_t: octal */
+	config_type_max_parallel, /* long: -1 = auto */
+	config_type_instances,    /* struct job_config: instances, instances_set */
+	config_type_restart,      /* enum restart_policy */
+	config_type_start_limit,  /* struct job_config: start_limit_burst, _interval */
+	config_type_success_exit, /* struct job_config: success_exit, n_success_exit */
+	config_type_output,       /* struct output_spec */
+	config_type_command,      /* char *: joined continuation lines */
+	config_type_environment,  /* char **: NAME=VALUE, in order */
+	config_type_include;      /* nothing: hands the pattern to the reader */
