@@ -432,7 +432,7 @@ static _noreturn_ void child_fail(struct child_args *a, int step) {
 static int child_main(void *arg) {
 	struct child_args *a = arg;
 	struct spawn_ctx *c = a->c;
-	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	static const struct { unsigned long words[8]; } dfl;   /* at least a kernel sigaction */
 	sigset_t none;
 
 	/* First of all, a table of its own holding only fds up to the slots:
@@ -444,8 +444,11 @@ static int child_main(void *arg) {
 	if (child_apply_map(a->map) < 0)
 		child_fail(a, STEP_DUP);
 
+	/* the raw call: glibc's sigaction() refuses the signals it keeps for
+	 * itself (32, 33), which a job would then inherit ignored; an all-zero
+	 * kernel sigaction is SIG_DFL on every architecture */
 	for (int s = 1; s < NSIG; s++)
-		(void) sigaction(s, &dfl, NULL);
+		(void) syscall(SYS_rt_sigaction, s, &dfl, NULL, (size_t) 8);
 	sigemptyset(&none);
 	(void) sigprocmask(SIG_SETMASK, &none, NULL);
 	(void) setpgid(0, a->pgid);
