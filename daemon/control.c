@@ -7,9 +7,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include "commands.h"
 #include "control.h"
-#include "jobjson.h"
 #include "log.h"
 #include "proto.h"
 
@@ -21,37 +19,32 @@ struct client {
 	struct buf out;
 	uid_t uid;
 	pid_t pid;
-	bool subscribed;           /* event stream, or log stream when follow is set */
-	struct job *follow;
+	bool stream;               /* a stream of events or log lines: input is discarded */
 	bool eof;                  /* peer sent everything it will send */
 	bool closing;              /* free once the output is flushed */
-	bool kick;                 /* re-check its wait / run its next request, from the loop */
-	struct pending *pending;
+	bool kick;                 /* run its next request, from the loop */
+	struct client_task *task;  /* a request answered later, or the stream */
 	struct client *prev, *next;
 };
 
 struct control {
 	sd_event *event;
-	struct supervisor *sup;
 	int listen_fd;
 	sd_event_source *accept_io;
 	sd_event_source *accept_retry;   /* out of fds: try again shortly */
 	gid_t control_gid;
 	bool have_group;
-	struct control_hooks hooks;
+	control_dispatch_fn *dispatch;
+	void *userdata;
 	struct control_limits limits;
 	struct client *clients;
 	size_t n_clients;
 	sd_event_source *sweeper;     /* frees closed clients outside callbacks */
-	struct job_observer observer;
 };
 
 static void client_free(struct client *c);
 static void client_process(struct client *c);
 static void client_update_events(struct client *c);
-
-struct supervisor *client_supervisor(struct client *c) { return c->ctl->sup; }
-const struct control_hooks *client_hooks(struct client *c) { return &c->ctl->hooks; }
 
 /* Try to write what is queued; returns -errno if the peer is gone. */
 static int client_flush(struct client *c) {
@@ -73,12 +66,12 @@ static int client_flush(struct client *c) {
  * sent; a client that lets too much pile up is dropped. */
 static void client_queued(struct client *c, size_t before) {
 	size_t len;
-	size_t cap = c->subscribed ? c->ctl->limits.max_subscriber_output : c->ctl->limits.max_output;
+	size_t cap = c->stream ? c->ctl->limits.max_subscriber_output : c->ctl->limits.max_output;
 
 	if (c->out.len > cap) {
 		c->out.len = before;
 		log_warnx("control: client pid %d is not reading, dropping it", (int) c->pid);
-		json_t *bye = proto_error(c->subscribed ? "too slow: dropped after %zu bytes of unread events"
+		json_t *bye = proto_error(c->stream ? "too slow: dropped after %zu bytes of unread events"
 					  : "too slow: dropped after %zu bytes of unread replies", c->out.len);
 		_cleanup_free_ char *b = proto_dump_line(bye, &len);
 		json_decref(bye);
@@ -111,8 +104,7 @@ static size_t client_send(struct client *c, json_t *msg) {
 	return n;
 }
 
-/* Queue one line of JSON text (with its newline). */
-static void client_send_text(struct client *c, const char *p, size_t n) {
+void client_send_text(struct client *c, const char *p, size_t n) {
 	size_t before = c->out.len;
 
 	if (c->closing)
@@ -159,180 +151,35 @@ void client_reply_error(struct client *c, const char *fmt, ...) {
 	client_send(c, o);
 }
 
-static void pending_free(struct pending *p) {
-	if (!p)
-		return;
-	sd_event_source_disable_unref(p->timer);
-	json_decref(p->request);
-	free(p->jobs);
-	free(p);
-}
-
-bool pending_job_settled(const struct job *j, enum pending_until until) {
-	if (!j)
-		return true;
-	if (until == UNTIL_STOPPED)
-		return !job_is_active(j) && j->state != JOB_QUEUED && j->state != JOB_BACKOFF;
-	if (until == UNTIL_RESTARTED)
-		return j->state != JOB_STOPPING;
-	return job_state_is_final(j->state) && !job_is_active(j);
-}
-
-/* For a wait with progress: "done/total, failed" whenever it changes. */
-static void pending_report_progress(struct client *c, struct pending *p) {
-	size_t done = 0, failed = 0;
-
-	for (size_t i = 0; i < p->n; i++)
-		if (pending_job_settled(p->jobs[i], p->until)) {
-			done++;
-			if (p->jobs[i] && (p->jobs[i]->state == JOB_FAILED || p->jobs[i]->state == JOB_FATAL))
-				failed++;
-		}
-	if (done == p->last_reported || done == p->n)
-		return;
-	p->last_reported = done;
-	client_send(c, json_pack("{s:{s:I, s:I, s:I}}", "progress", "done", (json_int_t) done,
-				 "total", (json_int_t) p->n, "failed", (json_int_t) failed));
-}
-
-/* Have the client looked at again from the event loop (kick). Observers
- * call this instead of running requests: a request (a reload) must never
- * run while a job is in the middle of changing state. */
+/* Have the client looked at again from the event loop: a request (a
+ * reload) must never run while a job is in the middle of changing state. */
 static void client_kick(struct client *c) {
 	c->kick = true;
 	(void) sd_event_source_set_enabled(c->ctl->sweeper, SD_EVENT_ONESHOT);
 }
 
-/* Advance the cursor over settled jobs; answer the request when all are. */
-static void pending_check(struct client *c) {
-	struct pending *p = c->pending;
+void client_task_begin(struct client *c, struct client_task *t) {
+	c->task = t;
+}
 
-	if (p->progress)
-		pending_report_progress(c, p);
-	while (p->done_upto < p->n && pending_job_settled(p->jobs[p->done_upto], p->until))
-		p->done_upto++;
-	if (p->done_upto < p->n)
-		return;
-	/* a job before the cursor may have been restarted meanwhile */
-	for (size_t i = 0; i < p->n; i++)
-		if (!pending_job_settled(p->jobs[i], p->until)) {
-			p->done_upto = i;
-			return;
-		}
-	c->pending = NULL;
-	p->complete(c, p, false);
-	pending_free(p);
+void client_task_end(struct client *c) {
+	c->task = NULL;
 	client_kick(c);        /* requests that queued up behind this one */
 }
 
-static int on_pending_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
-	struct client *c = userdata;
-	struct pending *p = c->pending;
-
-	c->pending = NULL;
-	p->complete(c, p, true);
-	pending_free(p);
-	client_process(c);
-	return 0;
+void client_stream(struct client *c, struct client_task *t) {
+	c->task = t;
+	c->stream = true;
 }
 
-void client_wait(struct client *c, struct job **jobs, size_t n, enum pending_until until, usec_t timeout,
-		 json_t *request, void (*complete)(struct client *c, struct pending *p, bool timed_out)) {
-	struct pending *p = xcalloc(1, sizeof(*p));
-
-	p->until = until;
-	p->jobs = jobs;
-	p->n = n;
-	p->complete = complete;
-	p->request = json_incref(request);
-	p->progress = json_is_true(json_object_get(request, "progress")) && n > 1;
-	p->last_reported = SIZE_MAX;
-	c->pending = p;
-	if (timeout != USEC_INFINITY) {
-		int r = sd_event_add_time_relative(c->ctl->event, &p->timer, CLOCK_MONOTONIC, timeout, 1,
-						   on_pending_timeout, c);
-		if (r < 0)
-			log_warnx("control: cannot arm a wait timeout: %s", strerror(-r));
-	}
-	pending_check(c);
+void client_close(struct client *c) {
+	c->task = NULL;
+	c->closing = true;
+	client_update_events(c);
 }
-
-void client_subscribe(struct client *c) {
-	c->subscribed = true;
-}
-
-void client_follow(struct client *c, struct job *j) {
-	c->subscribed = true;
-	c->follow = j;
-}
-
-static void on_job_line(struct job *j, const char *line, void *userdata) {
-	struct control *ctl = userdata;
-	json_t *msg = NULL;
-
-	for (struct client *c = ctl->clients; c; c = c->next)
-		if (c->follow == j && !c->closing) {
-			if (!msg)
-				msg = json_pack("{s:o}", "line", proto_string(line));
-			client_send(c, json_incref(msg));
-		}
-	json_decref(msg);
-}
-
-static const char *event_name(enum job_event ev) {
-	switch (ev) {
-	case JOB_EVENT_STARTED: return "started";
-	case JOB_EVENT_EXITED: return "exited";
-	default: return "state";
-	}
-}
-
-static void on_job_changed(struct job *j, enum job_event ev, void *userdata) {
-	struct control *ctl = userdata;
-	struct buf event = { 0 };
-	struct client *c, *next;
-
-	for (c = ctl->clients; c; c = next) {
-		next = c->next;
-		if (c->subscribed && !c->follow && !c->closing) {
-			if (!event.len) {
-				job_json_append(&event, j, event_name(ev));
-				buf_append(&event, "\n", 1);
-			}
-			client_send_text(c, event.data, event.len);
-		}
-	}
-	buf_free(&event);
-	if (ev != JOB_EVENT_STATE)
-		return;
-	for (c = ctl->clients; c; c = next) {
-		next = c->next;
-		if (c->pending && !c->closing)
-			pending_check(c);
-	}
-}
-
-static void on_job_removed(struct job *j, void *userdata) {
-	struct control *ctl = userdata;
-
-	for (struct client *c = ctl->clients; c; c = c->next) {
-		if (c->follow == j) {         /* the job is gone: end the stream */
-			c->follow = NULL;
-			c->closing = true;
-			client_update_events(c);
-		}
-		if (c->pending)
-			for (size_t i = 0; i < c->pending->n; i++)
-				if (c->pending->jobs[i] == j) {
-					c->pending->jobs[i] = NULL;
-					client_kick(c);   /* that may have been the last one */
-				}
-	}
-}
-
 /* Run complete requests, one at a time, in order. */
 static void client_process(struct client *c) {
-	while (!c->pending && !c->closing && !c->subscribed && c->out.len == 0) {
+	while (!c->task && !c->closing && !c->stream && c->out.len == 0) {
 		char *line;
 		int r = line_reader_next(&c->in, &line);
 		if (r == 0)
@@ -343,9 +190,10 @@ static void client_process(struct client *c) {
 		}
 		if (line[strspn(line, " \t\r")] == '\0')
 			continue;      /* blank line */
-		commands_dispatch(c, line);
+		/* the line is what the reader handed out, without its newline */
+		c->ctl->dispatch(c, line, c->in.pending_drop - 1, c->ctl->userdata);
 	}
-	if (c->eof && !c->pending && !c->subscribed && c->out.len == 0)
+	if (c->eof && !c->task && !c->stream && c->out.len == 0)
 		c->closing = true;
 	client_update_events(c);
 }
@@ -366,7 +214,7 @@ static void client_update_events(struct client *c) {
 		ev |= EPOLLOUT;
 	else if (!c->eof && !c->closing && c->in.len < c->in.max)
 		ev |= EPOLLIN;
-	if (c->subscribed && !c->eof)
+	if (c->stream && !c->eof)
 		ev |= EPOLLIN;   /* input is discarded; EOF tells the subscriber left */
 	(void) sd_event_source_set_io_events(c->io, ev);
 }
@@ -378,10 +226,7 @@ static int on_sweep(sd_event_source *s, void *userdata) {
 	for (c = ctl->clients; c; c = c->next)
 		if (c->kick && !c->closing) {
 			c->kick = false;
-			if (c->pending)
-				pending_check(c);
-			if (!c->pending)
-				client_process(c);
+			client_process(c);
 		}
 	for (c = ctl->clients; c; c = next) {
 		next = c->next;
@@ -402,14 +247,14 @@ static int on_client_io(sd_event_source *s, int fd, uint32_t revents, void *user
 		ssize_t n = line_reader_fill(&c->in, c->fd);
 		if (n == 0 || (n < 0 && n != -EAGAIN))
 			c->eof = true;
-		if (c->subscribed)       /* subscribers send nothing more */
+		if (c->stream)           /* a stream's client sends nothing more */
 			c->in.len = 0;
 	}
 	if ((revents & EPOLLOUT) && client_flush(c) < 0)
 		revents |= EPOLLHUP;
 	/* requests sent just before hanging up are still carried out */
 	client_process(c);
-	if ((revents & (EPOLLERR | EPOLLHUP)) || (c->eof && (c->subscribed || c->pending))) {
+	if ((revents & (EPOLLERR | EPOLLHUP)) || (c->eof && (c->stream || c->task))) {
 		c->out.len = 0;          /* nobody left to tell */
 		c->closing = true;
 		client_update_events(c);
@@ -427,7 +272,8 @@ static void client_free(struct client *c) {
 	if (c->next)
 		c->next->prev = c->prev;
 	ctl->n_clients--;
-	pending_free(c->pending);
+	if (c->task)
+		c->task->cancel(c->task);
 	sd_event_source_disable_unref(c->io);
 	close(c->fd);
 	(void) sd_event_source_set_enabled(ctl->accept_io, SD_EVENT_ON);   /* an fd is free again */
@@ -570,17 +416,17 @@ int control_bind(const char *path, mode_t mode, gid_t group, bool have_group, in
 	return 0;
 }
 
-int control_new(sd_event *e, struct supervisor *sup, int listen_fd, gid_t control_gid, bool have_group,
-		const struct control_hooks *hooks, struct control **ret) {
+int control_new(sd_event *e, int listen_fd, gid_t control_gid, bool have_group,
+		control_dispatch_fn *dispatch, void *userdata, struct control **ret) {
 	struct control *ctl = xcalloc(1, sizeof(*ctl));
 	int r;
 
 	ctl->event = sd_event_ref(e);
-	ctl->sup = sup;
 	ctl->listen_fd = listen_fd;
 	ctl->control_gid = control_gid;
 	ctl->have_group = have_group;
-	ctl->hooks = *hooks;
+	ctl->dispatch = dispatch;
+	ctl->userdata = userdata;
 	ctl->limits = (struct control_limits) {
 		.max_clients = 1024,
 		.max_output = 256u << 20,
@@ -602,14 +448,11 @@ int control_new(sd_event *e, struct supervisor *sup, int listen_fd, gid_t contro
 		r = sd_event_source_set_enabled(ctl->sweeper, SD_EVENT_OFF);
 	if (r < 0) {
 		sd_event_source_disable_unref(ctl->accept_io);
+		sd_event_source_disable_unref(ctl->accept_retry);
 		sd_event_unref(ctl->event);
 		free(ctl);
 		return log_error_errno(r, "cannot watch the control socket");
 	}
-	ctl->observer = (struct job_observer) {
-		.changed = on_job_changed, .removed = on_job_removed, .line = on_job_line, .userdata = ctl,
-	};
-	supervisor_add_observer(sup, &ctl->observer);
 	*ret = ctl;
 	return 0;
 }
@@ -619,7 +462,6 @@ void control_free(struct control *ctl) {
 		return;
 	while (ctl->clients)
 		client_free(ctl->clients);
-	supervisor_remove_observer(ctl->sup, &ctl->observer);
 	sd_event_source_disable_unref(ctl->accept_io);
 	sd_event_source_disable_unref(ctl->accept_retry);
 	sd_event_source_disable_unref(ctl->sweeper);

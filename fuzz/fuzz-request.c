@@ -27,6 +27,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <systemd/sd-event.h>
+#include "commands.h"
 #include "config.h"
 #include "control.h"
 #include "log.h"
@@ -104,6 +105,7 @@ static bool echo_replies;     /* SUPD_FUZZ_ECHO=1: print what supd answers */
 struct harness {
 	sd_event *event;
 	struct supervisor *sup;
+	struct commands *cmds;
 	struct control *ctl;
 	unsigned reloads;
 };
@@ -357,8 +359,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 		abort();
 	if (supervisor_new(h.event, c, state_dir, &h.sup) < 0)
 		abort();
-	struct control_hooks hooks = { .reload = hook_reload, .shutdown = hook_shutdown, .userdata = &h };
-	if (control_new(h.event, h.sup, listen_fd, 0, false, &hooks, &h.ctl) < 0)
+	struct commands_hooks hooks = { .reload = hook_reload, .shutdown = hook_shutdown, .userdata = &h };
+	if (commands_new(h.event, h.sup, &hooks, &h.cmds) < 0 ||
+	    control_new(h.event, listen_fd, 0, false, commands_dispatch, h.cmds, &h.ctl) < 0)
 		abort();
 	supervisor_autostart(h.sup);
 
@@ -390,6 +393,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 		abort();
 	}
 	control_free(h.ctl);
+	commands_free(h.cmds);
 	supervisor_free(h.sup);
 	sd_event_unref(h.event);
 
