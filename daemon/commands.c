@@ -30,7 +30,7 @@ const struct cmd_entry *command_find(const char *name) {
 void commands_dispatch(struct client *c, const char *line, size_t len, void *userdata) {
 	struct commands *cmds = userdata;
 	json_error_t err;
-	json_t *req = json_loads(line, JSON_REJECT_DUPLICATES, &err);
+	json_t *req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &err);
 
 	if (!req) {
 		client_reply_error(c, "bad JSON: %s", err.text);
