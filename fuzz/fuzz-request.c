@@ -5,7 +5,11 @@
  * split at blank lines ("\n\n") into segments; each segment is written on
  * a new client connection (the last one takes the rest after MAX_CONNS), so
  * an input can pipeline requests on one connection and also have several
- * clients at once (a subscriber, a waiter, a reloader). The event loop runs
+ * clients at once (a subscriber, a waiter, a reloader). A segment that
+ * starts with 0x04 (EOT; the byte is not sent) half-closes its connection
+ * (shutdown SHUT_WR, as nc -N does) once it is written: supd must still
+ * answer every request on it, then close. NUL bytes in a segment are sent
+ * as they are (each is an error reply). The event loop runs
  * until it is idle: nothing to dispatch, nothing to read or write and no
  * job process alive. Then the clients hang up, supd's shutdown sequence
  * runs, and everything is freed, so LeakSanitizer sees any leak per input.
@@ -267,6 +271,7 @@ struct conn {
 	int fd;
 	const uint8_t *out;
 	size_t out_len;
+	bool half_close;       /* shutdown(SHUT_WR) once out is all sent */
 };
 
 /* One round: push input, drain replies, dispatch what is ready.
@@ -288,6 +293,12 @@ static bool pump(struct harness *h, struct conn *conns, size_t n) {
 			} else if (k < 0 && errno != EAGAIN && errno != EINTR) {
 				c->out_len = 0;     /* supd dropped us */
 			}
+		}
+		if (c->out_len == 0 && c->half_close) {
+			if (shutdown(c->fd, SHUT_WR) < 0 && errno != ENOTCONN)
+				abort();
+			c->half_close = false;
+			progress = true;
 		}
 		for (;;) {
 			ssize_t k = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
@@ -375,7 +386,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 					seg_end = q + 1;
 					break;
 				}
-		conns[n_conns] = (struct conn) { .fd = connect_client(), .out = p, .out_len = (size_t) (seg_end - p) };
+		bool half = *p == 0x04;
+		if (half)
+			p++;
+		conns[n_conns] = (struct conn) {
+			.fd = connect_client(), .out = p, .out_len = (size_t) (seg_end - p), .half_close = half,
+		};
 		n_conns++;
 		run_until_idle(&h, conns, n_conns, deadline);
 		p = seg_end;
