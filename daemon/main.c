@@ -350,8 +350,12 @@ int main(int argc, char **argv) {
 		r = make_parent_dirs(d.socket_path, 0755);
 		if (r < 0)
 			fatalx("cannot create the directory of %s: %s", d.socket_path, strerror(-r));
-		if (control_bind(d.socket_path, c->socket_mode, control_gid, have_group, &listen_fd) < 0)
+		if (control_bind(d.socket_path, c->socket_mode, control_gid, have_group, &listen_fd) < 0) {
+			config_free(c);
+			free(d.socket_path);
+			sd_event_unref(d.event);
 			return 1;
+		}
 		d.socket_bound = true;
 	} else
 		log_info("serving the socket passed by systemd");
