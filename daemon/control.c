@@ -1,15 +1,19 @@
-/* The control socket (see control.h). */
+/* The control socket (see control.h).
+ *
+ * Limits (SPEC §11, doc/protocol.md "Limits"): connections are counted per
+ * uid, and root and supd's own uid have slots of their own, so no other
+ * user can lock them out. Output is bounded per client and in total: a
+ * client is dropped when a message comes while it holds more than
+ * max_output unread, or when it has held more than that for stall_timeout
+ * without reading (only one big reply can get it there); past
+ * max_total_output for all clients together, those that have waited
+ * longest for their reader go first. */
 #include <fcntl.h>
-#include <grp.h>
 #include <malloc.h>
 #include <stdarg.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
-#include "commands.h"
 #include "control.h"
-#include "jobjson.h"
 #include "log.h"
 #include "proto.h"
 
@@ -19,79 +23,176 @@ struct client {
 	sd_event_source *io;
 	struct line_reader in;
 	struct buf out;
+	size_t out_counted;        /* out.len as added to ctl->out_total */
+	usec_t out_moved;          /* when output was queued on empty or last taken by the peer */
+	bool line_open;            /* what was sent so far ends inside a line */
 	uid_t uid;
 	pid_t pid;
-	bool subscribed;           /* event stream, or log stream when follow is set */
-	struct job *follow;
-	bool eof;                  /* peer sent everything it will send */
+	bool privileged;           /* root or supd's uid: their own slots */
+	bool stream;               /* a stream of events or log lines: input is discarded */
+	bool eof;                  /* peer sent everything it will send (it may still read) */
 	bool closing;              /* free once the output is flushed */
-	bool kick;                 /* re-check its wait / run its next request, from the loop */
-	struct pending *pending;
+	bool kick;                 /* run its next request, from the loop */
+	struct client_task *task;  /* a request answered later, or the stream */
 	struct client *prev, *next;
+};
+
+/* Connections per unprivileged uid. */
+struct uid_slots {
+	uid_t uid;
+	size_t n;
 };
 
 struct control {
 	sd_event *event;
-	struct supervisor *sup;
 	int listen_fd;
 	sd_event_source *accept_io;
 	sd_event_source *accept_retry;   /* out of fds: try again shortly */
 	gid_t control_gid;
 	bool have_group;
-	struct control_hooks hooks;
+	control_dispatch_fn *dispatch;
+	void *userdata;
 	struct control_limits limits;
 	struct client *clients;
-	size_t n_clients;
-	sd_event_source *sweeper;     /* frees closed clients outside callbacks */
-	struct job_observer observer;
+	size_t n_clients, n_privileged;   /* n_clients counts the others */
+	struct uid_slots *uids;
+	size_t n_uids;
+	size_t out_total;                 /* unsent bytes of all clients */
+	sd_event_source *stall_timer;     /* armed while a client holds more than max_output */
+	sd_event_source *sweeper;         /* frees closed clients outside callbacks */
+	/* the refusal log: the first refusal at once, then a count a second */
+	sd_event_source *refusal_timer;
+	bool refusal_window;
+	unsigned refused;
+	uid_t refused_uid;
+	pid_t refused_pid;
+	bool refused_uids_differ;
+	char refused_why[96];
 };
 
 static void client_free(struct client *c);
 static void client_process(struct client *c);
 static void client_update_events(struct client *c);
 
-struct supervisor *client_supervisor(struct client *c) { return c->ctl->sup; }
-const struct control_hooks *client_hooks(struct client *c) { return &c->ctl->hooks; }
+/* Keep ctl->out_total in step with c->out.len. */
+static void out_account(struct client *c) {
+	c->ctl->out_total = c->ctl->out_total - c->out_counted + c->out.len;
+	c->out_counted = c->out.len;
+}
+
+/* Forget the unsent output: the client is going. */
+static void out_discard(struct client *c) {
+	buf_free(&c->out);
+	out_account(c);
+}
 
 /* Try to write what is queued; returns -errno if the peer is gone. */
 static int client_flush(struct client *c) {
+	int r = 0;
+
 	while (c->out.len > 0) {
 		ssize_t n = send(c->fd, c->out.data, c->out.len, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			if (errno == EAGAIN)
-				return 0;
-			return -errno;
+			if (errno != EAGAIN)
+				r = -errno;
+			break;
 		}
+		c->line_open = c->out.data[n - 1] != '\n';
+		c->out_moved = now_usec(CLOCK_MONOTONIC);
 		buf_consume(&c->out, (size_t) n);
 	}
+	/* a reply of megabytes must not stay allocated for an idle client */
+	if (c->out.len == 0 && c->out.cap > (64u << 10))
+		buf_free(&c->out);
+	out_account(c);
+	return r;
+}
+
+/* Drop a client that does not read: the reason goes out if the socket
+ * buffer has room (best effort), then the connection closes. */
+static void client_drop(struct client *c, const char *why) {
+	size_t len, unsent = c->out.len;
+
+	log_warnx("control: client pid %d (uid %u) is not reading, dropping it: %s (%zu bytes unsent)",
+		  (int) c->pid, (unsigned) c->uid, why, unsent);
+	json_t *bye = proto_error("too slow: dropped with %zu bytes of unread %s (%s)", unsent,
+				  c->stream ? "events" : "replies", why);
+	_cleanup_free_ char *b = proto_dump_line(bye, &len);
+	json_decref(bye);
+	if (c->line_open)        /* end the line cut short, so the reason is a line of its own */
+		(void) send(c->fd, "\n", 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+	(void) send(c->fd, b, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	out_discard(c);
+	c->closing = true;
+	client_update_events(c);
+}
+
+/* Over the total: drop the clients that have waited longest for their
+ * reader, but never keep (whose message has just been queued). */
+static void control_shed(struct control *ctl, struct client *keep) {
+	while (ctl->out_total > ctl->limits.max_total_output) {
+		struct client *victim = NULL;
+		for (struct client *c = ctl->clients; c; c = c->next)
+			if (c != keep && !c->closing && c->out.len > 0 && (!victim || c->out_moved < victim->out_moved))
+				victim = c;
+		if (!victim)
+			return;
+		client_drop(victim, "supd holds too much unread output");
+	}
+}
+
+/* Arm the stall timer for the earliest client over max_output, if any. */
+static void stall_arm(struct control *ctl) {
+	usec_t first = USEC_INFINITY;
+
+	for (struct client *c = ctl->clients; c; c = c->next)
+		if (!c->closing && c->out.len > ctl->limits.max_output && c->out_moved < first)
+			first = c->out_moved;
+	if (first == USEC_INFINITY) {
+		(void) sd_event_source_set_enabled(ctl->stall_timer, SD_EVENT_OFF);
+		return;
+	}
+	if (sd_event_source_set_time(ctl->stall_timer, first + ctl->limits.stall_timeout) < 0 ||
+	    sd_event_source_set_enabled(ctl->stall_timer, SD_EVENT_ONESHOT) < 0)
+		log_warnx("control: cannot arm the timer for clients that do not read");
+}
+
+static int on_stall_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+	struct control *ctl = userdata;
+	usec_t now = now_usec(CLOCK_MONOTONIC);
+
+	for (struct client *c = ctl->clients; c; c = c->next)
+		if (!c->closing && c->out.len > ctl->limits.max_output &&
+		    now >= c->out_moved + ctl->limits.stall_timeout)
+			client_drop(c, "nothing read for a while");
+	stall_arm(ctl);
 	return 0;
 }
 
 /* A message was appended to c->out from `before` on: send what can be
- * sent; a client that lets too much pile up is dropped. */
+ * sent; enforce the output limits. */
 static void client_queued(struct client *c, size_t before) {
-	size_t len;
-	size_t cap = c->subscribed ? c->ctl->limits.max_subscriber_output : c->ctl->limits.max_output;
+	struct control *ctl = c->ctl;
 
-	if (c->out.len > cap) {
+	if (before > ctl->limits.max_output) {
+		/* still holding that much when more comes: it does not read */
 		c->out.len = before;
-		log_warnx("control: client pid %d is not reading, dropping it", (int) c->pid);
-		json_t *bye = proto_error(c->subscribed ? "too slow: dropped after %zu bytes of unread events"
-					  : "too slow: dropped after %zu bytes of unread replies", c->out.len);
-		_cleanup_free_ char *b = proto_dump_line(bye, &len);
-		json_decref(bye);
-		/* best effort: the reason goes out if the socket buffer has room */
-		(void) send(c->fd, b, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-		c->out.len = 0;
-		c->closing = true;
-		client_update_events(c);
+		client_drop(c, "unread output over the limit");
 		return;
 	}
+	if (before == 0)
+		c->out_moved = now_usec(CLOCK_MONOTONIC);
+	out_account(c);
 	if (client_flush(c) < 0) {
-		c->out.len = 0;
+		out_discard(c);
 		c->closing = true;
+	} else {
+		if (ctl->out_total > ctl->limits.max_total_output)
+			control_shed(ctl, c);
+		if (c->out.len > ctl->limits.max_output)
+			stall_arm(ctl);
 	}
 	client_update_events(c);
 }
@@ -111,8 +212,7 @@ static size_t client_send(struct client *c, json_t *msg) {
 	return n;
 }
 
-/* Queue one line of JSON text (with its newline). */
-static void client_send_text(struct client *c, const char *p, size_t n) {
+void client_send_text(struct client *c, const char *p, size_t n) {
 	size_t before = c->out.len;
 
 	if (c->closing)
@@ -159,180 +259,36 @@ void client_reply_error(struct client *c, const char *fmt, ...) {
 	client_send(c, o);
 }
 
-static void pending_free(struct pending *p) {
-	if (!p)
-		return;
-	sd_event_source_disable_unref(p->timer);
-	json_decref(p->request);
-	free(p->jobs);
-	free(p);
-}
-
-bool pending_job_settled(const struct job *j, enum pending_until until) {
-	if (!j)
-		return true;
-	if (until == UNTIL_STOPPED)
-		return !job_is_active(j) && j->state != JOB_QUEUED && j->state != JOB_BACKOFF;
-	if (until == UNTIL_RESTARTED)
-		return j->state != JOB_STOPPING;
-	return job_state_is_final(j->state) && !job_is_active(j);
-}
-
-/* For a wait with progress: "done/total, failed" whenever it changes. */
-static void pending_report_progress(struct client *c, struct pending *p) {
-	size_t done = 0, failed = 0;
-
-	for (size_t i = 0; i < p->n; i++)
-		if (pending_job_settled(p->jobs[i], p->until)) {
-			done++;
-			if (p->jobs[i] && (p->jobs[i]->state == JOB_FAILED || p->jobs[i]->state == JOB_FATAL))
-				failed++;
-		}
-	if (done == p->last_reported || done == p->n)
-		return;
-	p->last_reported = done;
-	client_send(c, json_pack("{s:{s:I, s:I, s:I}}", "progress", "done", (json_int_t) done,
-				 "total", (json_int_t) p->n, "failed", (json_int_t) failed));
-}
-
-/* Have the client looked at again from the event loop (kick). Observers
- * call this instead of running requests: a request (a reload) must never
- * run while a job is in the middle of changing state. */
+/* Have the client looked at again from the event loop: a request (a
+ * reload) must never run while a job is in the middle of changing state. */
 static void client_kick(struct client *c) {
 	c->kick = true;
 	(void) sd_event_source_set_enabled(c->ctl->sweeper, SD_EVENT_ONESHOT);
 }
 
-/* Advance the cursor over settled jobs; answer the request when all are. */
-static void pending_check(struct client *c) {
-	struct pending *p = c->pending;
+void client_task_begin(struct client *c, struct client_task *t) {
+	c->task = t;
+}
 
-	if (p->progress)
-		pending_report_progress(c, p);
-	while (p->done_upto < p->n && pending_job_settled(p->jobs[p->done_upto], p->until))
-		p->done_upto++;
-	if (p->done_upto < p->n)
-		return;
-	/* a job before the cursor may have been restarted meanwhile */
-	for (size_t i = 0; i < p->n; i++)
-		if (!pending_job_settled(p->jobs[i], p->until)) {
-			p->done_upto = i;
-			return;
-		}
-	c->pending = NULL;
-	p->complete(c, p, false);
-	pending_free(p);
+void client_task_end(struct client *c) {
+	c->task = NULL;
 	client_kick(c);        /* requests that queued up behind this one */
 }
 
-static int on_pending_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
-	struct client *c = userdata;
-	struct pending *p = c->pending;
-
-	c->pending = NULL;
-	p->complete(c, p, true);
-	pending_free(p);
-	client_process(c);
-	return 0;
+void client_stream(struct client *c, struct client_task *t) {
+	c->task = t;
+	c->stream = true;
 }
 
-void client_wait(struct client *c, struct job **jobs, size_t n, enum pending_until until, usec_t timeout,
-		 json_t *request, void (*complete)(struct client *c, struct pending *p, bool timed_out)) {
-	struct pending *p = xcalloc(1, sizeof(*p));
-
-	p->until = until;
-	p->jobs = jobs;
-	p->n = n;
-	p->complete = complete;
-	p->request = json_incref(request);
-	p->progress = json_is_true(json_object_get(request, "progress")) && n > 1;
-	p->last_reported = SIZE_MAX;
-	c->pending = p;
-	if (timeout != USEC_INFINITY) {
-		int r = sd_event_add_time_relative(c->ctl->event, &p->timer, CLOCK_MONOTONIC, timeout, 1,
-						   on_pending_timeout, c);
-		if (r < 0)
-			log_warnx("control: cannot arm a wait timeout: %s", strerror(-r));
-	}
-	pending_check(c);
-}
-
-void client_subscribe(struct client *c) {
-	c->subscribed = true;
-}
-
-void client_follow(struct client *c, struct job *j) {
-	c->subscribed = true;
-	c->follow = j;
-}
-
-static void on_job_line(struct job *j, const char *line, void *userdata) {
-	struct control *ctl = userdata;
-	json_t *msg = NULL;
-
-	for (struct client *c = ctl->clients; c; c = c->next)
-		if (c->follow == j && !c->closing) {
-			if (!msg)
-				msg = json_pack("{s:o}", "line", proto_string(line));
-			client_send(c, json_incref(msg));
-		}
-	json_decref(msg);
-}
-
-static const char *event_name(enum job_event ev) {
-	switch (ev) {
-	case JOB_EVENT_STARTED: return "started";
-	case JOB_EVENT_EXITED: return "exited";
-	default: return "state";
-	}
-}
-
-static void on_job_changed(struct job *j, enum job_event ev, void *userdata) {
-	struct control *ctl = userdata;
-	struct buf event = { 0 };
-	struct client *c, *next;
-
-	for (c = ctl->clients; c; c = next) {
-		next = c->next;
-		if (c->subscribed && !c->follow && !c->closing) {
-			if (!event.len) {
-				job_json_append(&event, j, event_name(ev));
-				buf_append(&event, "\n", 1);
-			}
-			client_send_text(c, event.data, event.len);
-		}
-	}
-	buf_free(&event);
-	if (ev != JOB_EVENT_STATE)
-		return;
-	for (c = ctl->clients; c; c = next) {
-		next = c->next;
-		if (c->pending && !c->closing)
-			pending_check(c);
-	}
-}
-
-static void on_job_removed(struct job *j, void *userdata) {
-	struct control *ctl = userdata;
-
-	for (struct client *c = ctl->clients; c; c = c->next) {
-		if (c->follow == j) {         /* the job is gone: end the stream */
-			c->follow = NULL;
-			c->closing = true;
-			client_update_events(c);
-		}
-		if (c->pending)
-			for (size_t i = 0; i < c->pending->n; i++)
-				if (c->pending->jobs[i] == j) {
-					c->pending->jobs[i] = NULL;
-					client_kick(c);   /* that may have been the last one */
-				}
-	}
+void client_close(struct client *c) {
+	c->task = NULL;
+	c->closing = true;
+	client_update_events(c);
 }
 
 /* Run complete requests, one at a time, in order. */
 static void client_process(struct client *c) {
-	while (!c->pending && !c->closing && !c->subscribed && c->out.len == 0) {
+	while (!c->task && !c->closing && !c->stream && c->out.len == 0) {
 		char *line;
 		int r = line_reader_next(&c->in, &line);
 		if (r == 0)
@@ -341,19 +297,34 @@ static void client_process(struct client *c) {
 			client_reply_error(c, "request too large (max %d bytes)", PROTO_MAX_REQUEST);
 			continue;
 		}
+		/* the line the reader handed out, without its newline */
+		size_t len = c->in.pending_drop - 1;
+		const char *nul = memchr(line, '\0', len);
+		if (nul) {    /* text after it would be invisible to a C string parser */
+			client_reply_error(c, "NUL byte in request (at byte %zu)", (size_t) (nul - line));
+			continue;
+		}
 		if (line[strspn(line, " \t\r")] == '\0')
 			continue;      /* blank line */
-		commands_dispatch(c, line);
+		c->ctl->dispatch(c, line, len, c->ctl->userdata);
 	}
-	if (c->eof && !c->pending && !c->subscribed && c->out.len == 0)
+	/* an idle connection keeps no read buffer */
+	if (c->in.len == 0 && !c->in.skipping && c->in.buf) {
+		line_reader_free(&c->in);
+		line_reader_init(&c->in, PROTO_MAX_REQUEST);
+	}
+	/* after the peer's EOF, the connection ends once every reply is sent */
+	if (c->eof && !c->task && !c->stream && c->out.len == 0)
 		c->closing = true;
 	client_update_events(c);
 }
 
 /* Watch for what the client can do next. Input is read only while no reply
- * is unsent (backpressure) and the request buffer has room; a closed peer
- * still shows up as EPOLLHUP. A finished client is freed by the sweeper,
- * never here, since callers up the stack may still hold it. */
+ * is unsent (backpressure) and the request buffer has room. A peer that
+ * only shut down its sending side (EOF) still gets its replies; one that
+ * is gone entirely shows up as EPOLLHUP, which epoll always reports. A
+ * finished client is freed by the sweeper, never here, since callers up
+ * the stack may still hold it. */
 static void client_update_events(struct client *c) {
 	uint32_t ev = 0;
 
@@ -366,8 +337,8 @@ static void client_update_events(struct client *c) {
 		ev |= EPOLLOUT;
 	else if (!c->eof && !c->closing && c->in.len < c->in.max)
 		ev |= EPOLLIN;
-	if (c->subscribed && !c->eof)
-		ev |= EPOLLIN;   /* input is discarded; EOF tells the subscriber left */
+	if (c->stream && !c->eof)
+		ev |= EPOLLIN;   /* input is discarded */
 	(void) sd_event_source_set_io_events(c->io, ev);
 }
 
@@ -378,10 +349,7 @@ static int on_sweep(sd_event_source *s, void *userdata) {
 	for (c = ctl->clients; c; c = c->next)
 		if (c->kick && !c->closing) {
 			c->kick = false;
-			if (c->pending)
-				pending_check(c);
-			if (!c->pending)
-				client_process(c);
+			client_process(c);
 		}
 	for (c = ctl->clients; c; c = next) {
 		next = c->next;
@@ -402,19 +370,26 @@ static int on_client_io(sd_event_source *s, int fd, uint32_t revents, void *user
 		ssize_t n = line_reader_fill(&c->in, c->fd);
 		if (n == 0 || (n < 0 && n != -EAGAIN))
 			c->eof = true;
-		if (c->subscribed)       /* subscribers send nothing more */
+		if (c->stream)           /* a stream's client sends nothing more */
 			c->in.len = 0;
 	}
 	if ((revents & EPOLLOUT) && client_flush(c) < 0)
 		revents |= EPOLLHUP;
 	/* requests sent just before hanging up are still carried out */
 	client_process(c);
-	if ((revents & (EPOLLERR | EPOLLHUP)) || (c->eof && (c->subscribed || c->pending))) {
-		c->out.len = 0;          /* nobody left to tell */
+	if (revents & (EPOLLERR | EPOLLHUP)) {
+		out_discard(c);          /* nobody left to tell */
 		c->closing = true;
 		client_update_events(c);
 	}
 	return 0;
+}
+
+static struct uid_slots *uid_slots(struct control *ctl, uid_t uid) {
+	for (size_t i = 0; i < ctl->n_uids; i++)
+		if (ctl->uids[i].uid == uid)
+			return &ctl->uids[i];
+	return NULL;
 }
 
 static void client_free(struct client *c) {
@@ -426,13 +401,21 @@ static void client_free(struct client *c) {
 		ctl->clients = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
-	ctl->n_clients--;
-	pending_free(c->pending);
+	if (c->privileged)
+		ctl->n_privileged--;
+	else {
+		ctl->n_clients--;
+		struct uid_slots *u = uid_slots(ctl, c->uid);
+		if (u && --u->n == 0)
+			*u = ctl->uids[--ctl->n_uids];
+	}
+	if (c->task)
+		c->task->cancel(c->task);
 	sd_event_source_disable_unref(c->io);
 	close(c->fd);
 	(void) sd_event_source_set_enabled(ctl->accept_io, SD_EVENT_ON);   /* an fd is free again */
 	line_reader_free(&c->in);
-	buf_free(&c->out);
+	out_discard(c);
 	free(c);
 }
 
@@ -458,10 +441,57 @@ static bool peer_in_group(int fd, gid_t primary, gid_t want) {
 	return false;
 }
 
+/* Log a refused connection: the first at once, then at most one line a
+ * second with the count (a flood of connections must not flood the log). */
+static void refusal_log(struct control *ctl, const struct ucred *cred, const char *why) {
+	if (!ctl->refusal_window) {
+		log_warnx("control: refused uid %u (pid %d): %s", (unsigned) cred->uid, (int) cred->pid, why);
+		ctl->refusal_window = true;
+		ctl->refused = 0;
+		ctl->refused_uid = cred->uid;
+		ctl->refused_uids_differ = false;
+		if (sd_event_source_set_time_relative(ctl->refusal_timer, USEC_PER_SEC) < 0 ||
+		    sd_event_source_set_enabled(ctl->refusal_timer, SD_EVENT_ONESHOT) < 0)
+			ctl->refusal_window = false;     /* then every refusal is logged */
+		return;
+	}
+	if (cred->uid != ctl->refused_uid)
+		ctl->refused_uids_differ = true;
+	ctl->refused++;
+	ctl->refused_uid = cred->uid;
+	ctl->refused_pid = cred->pid;
+	snprintf(ctl->refused_why, sizeof(ctl->refused_why), "%s", why);
+}
+
+static int on_refusal_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+	struct control *ctl = userdata;
+
+	if (ctl->refused == 0) {          /* a quiet second: the next refusal is logged at once */
+		ctl->refusal_window = false;
+		return 0;
+	}
+	log_warnx("control: refused %u connections %s uid %u in the last second (last pid %d: %s)", ctl->refused,
+		  ctl->refused_uids_differ ? "from several uids, last" : "from", (unsigned) ctl->refused_uid,
+		  (int) ctl->refused_pid, ctl->refused_why);
+	ctl->refused = 0;
+	ctl->refused_uids_differ = false;
+	if (sd_event_source_set_time_relative(s, USEC_PER_SEC) < 0 ||
+	    sd_event_source_set_enabled(s, SD_EVENT_ONESHOT) < 0)
+		ctl->refusal_window = false;
+	return 0;
+}
+
 /* Refuse with one error line, then close. */
-static void refuse(int fd, const char *why) {
-	json_t *e = proto_error("%s", why);
+static void refuse(struct control *ctl, int fd, const struct ucred *cred, const char *fmt, ...) {
+	char why[96];
+	va_list ap;
 	size_t len;
+
+	va_start(ap, fmt);
+	(void) vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	refusal_log(ctl, cred, why);
+	json_t *e = proto_error("%s", why);
 	_cleanup_free_ char *line = proto_dump_line(e, &len);
 	json_decref(e);
 	(void) send(fd, line, len, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -500,17 +530,20 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
 		close(cfd);
 		return 0;
 	}
-	bool allowed = cred.uid == 0 || cred.uid == geteuid() ||
-		(ctl->have_group && peer_in_group(cfd, cred.gid, ctl->control_gid));
-	if (!allowed) {
-		log_warnx("control: refused uid %u (pid %d): not root, supd's user or in control_group",
-			  (unsigned) cred.uid, (int) cred.pid);
-		refuse(cfd, "permission denied");
+	bool privileged = cred.uid == 0 || cred.uid == geteuid();
+	if (!privileged && !(ctl->have_group && peer_in_group(cfd, cred.gid, ctl->control_gid))) {
+		refuse(ctl, cfd, &cred, "permission denied");
 		return 0;
 	}
-	if (ctl->n_clients >= ctl->limits.max_clients) {
-		log_warnx("control: too many clients (%zu), refusing pid %d", ctl->n_clients, (int) cred.pid);
-		refuse(cfd, "too many clients");
+	struct uid_slots *u = privileged ? NULL : uid_slots(ctl, cred.uid);
+	if (privileged ? ctl->n_privileged >= ctl->limits.max_privileged_clients
+		       : ctl->n_clients >= ctl->limits.max_clients) {
+		refuse(ctl, cfd, &cred, "too many clients");
+		return 0;
+	}
+	if (u && u->n >= ctl->limits.max_clients_per_uid) {
+		refuse(ctl, cfd, &cred, "too many connections from uid %u (max %zu)", (unsigned) cred.uid,
+		       ctl->limits.max_clients_per_uid);
 		return 0;
 	}
 	struct client *c = xcalloc(1, sizeof(*c));
@@ -518,6 +551,7 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
 	c->fd = cfd;
 	c->uid = cred.uid;
 	c->pid = cred.pid;
+	c->privileged = privileged;
 	line_reader_init(&c->in, PROTO_MAX_REQUEST);
 	int r = sd_event_add_io(ctl->event, &c->io, cfd, EPOLLIN, on_client_io, c);
 	if (r < 0) {
@@ -527,89 +561,70 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
 		free(c);
 		return 0;
 	}
+	if (privileged)
+		ctl->n_privileged++;
+	else {
+		if (!u) {
+			ctl->uids = xreallocarray(ctl->uids, ctl->n_uids + 1, sizeof(*ctl->uids));
+			u = &ctl->uids[ctl->n_uids++];
+			*u = (struct uid_slots) { .uid = cred.uid };
+		}
+		u->n++;
+		ctl->n_clients++;
+	}
 	c->next = ctl->clients;
 	if (ctl->clients)
 		ctl->clients->prev = c;
 	ctl->clients = c;
-	ctl->n_clients++;
 	return 0;
 }
 
-int control_bind(const char *path, mode_t mode, gid_t group, bool have_group, int *ret_fd) {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	_cleanup_close_ int fd = -1;
-
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return log_error_errno(ENAMETOOLONG, "socket path %s", path);
-	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return log_error_errno(errno, "socket");
-	/* a live supd on this path keeps it; a stale file is replaced */
-	if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) == 0)
-		return log_error_errno(EADDRINUSE, "another supd is already listening on %s", path);
-	close(fd);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return log_error_errno(errno, "socket");
-	if (unlink(path) < 0 && errno != ENOENT)
-		return log_error_errno(errno, "cannot remove stale socket %s", path);
-	mode_t old = umask(0177);    /* no window where others can connect */
-	int r = bind(fd, (struct sockaddr *) &sa, sizeof(sa));
-	int e = errno;
-	umask(old);
-	if (r < 0)
-		return log_error_errno(e, "cannot bind %s", path);
-	if (have_group && chown(path, (uid_t) -1, group) < 0)
-		return log_error_errno(errno, "cannot give %s to group %u", path, (unsigned) group);
-	if (chmod(path, mode) < 0)
-		return log_error_errno(errno, "cannot chmod %s", path);
-	if (listen(fd, SOMAXCONN) < 0)
-		return log_error_errno(errno, "cannot listen on %s", path);
-	*ret_fd = TAKE_FD(fd);
-	return 0;
+/* A timer made disabled now: when it is needed, there may be no fd left
+ * for a timerfd. */
+static int add_timer(struct control *ctl, sd_event_source **ret, sd_event_time_handler_t cb) {
+	int r = sd_event_add_time_relative(ctl->event, ret, CLOCK_MONOTONIC, USEC_PER_SEC, 10 * USEC_PER_MSEC, cb, ctl);
+	if (r >= 0)
+		r = sd_event_source_set_enabled(*ret, SD_EVENT_OFF);
+	return r;
 }
 
-int control_new(sd_event *e, struct supervisor *sup, int listen_fd, gid_t control_gid, bool have_group,
-		const struct control_hooks *hooks, struct control **ret) {
+int control_new(sd_event *e, int listen_fd, gid_t control_gid, bool have_group,
+		control_dispatch_fn *dispatch, void *userdata, struct control **ret) {
 	struct control *ctl = xcalloc(1, sizeof(*ctl));
 	int r;
 
 	ctl->event = sd_event_ref(e);
-	ctl->sup = sup;
 	ctl->listen_fd = listen_fd;
 	ctl->control_gid = control_gid;
 	ctl->have_group = have_group;
-	ctl->hooks = *hooks;
+	ctl->dispatch = dispatch;
+	ctl->userdata = userdata;
 	ctl->limits = (struct control_limits) {
-		.max_clients = 1024,
-		.max_output = 256u << 20,
-		.max_subscriber_output = 4u << 20,
+		.max_clients = CONTROL_MAX_CLIENTS,
+		.max_clients_per_uid = CONTROL_MAX_CLIENTS_PER_UID,
+		.max_privileged_clients = CONTROL_MAX_PRIVILEGED_CLIENTS,
+		.max_output = CONTROL_MAX_OUTPUT,
+		.max_total_output = CONTROL_MAX_TOTAL_OUTPUT,
+		.stall_timeout = CONTROL_STALL_TIMEOUT,
 	};
 	int fl = fcntl(listen_fd, F_GETFL);
 	if (fl >= 0)
 		(void) fcntl(listen_fd, F_SETFL, fl | O_NONBLOCK);
 	r = sd_event_add_io(e, &ctl->accept_io, listen_fd, EPOLLIN, on_accept, ctl);
-	/* made now: when it is needed, there may be no fd left for a timerfd */
 	if (r >= 0)
-		r = sd_event_add_time_relative(e, &ctl->accept_retry, CLOCK_MONOTONIC, USEC_PER_SEC, 1,
-					       on_accept_retry, ctl);
+		r = add_timer(ctl, &ctl->accept_retry, on_accept_retry);
 	if (r >= 0)
-		r = sd_event_source_set_enabled(ctl->accept_retry, SD_EVENT_OFF);
+		r = add_timer(ctl, &ctl->stall_timer, on_stall_timer);
+	if (r >= 0)
+		r = add_timer(ctl, &ctl->refusal_timer, on_refusal_timer);
 	if (r >= 0)
 		r = sd_event_add_defer(e, &ctl->sweeper, on_sweep, ctl);
 	if (r >= 0)
 		r = sd_event_source_set_enabled(ctl->sweeper, SD_EVENT_OFF);
 	if (r < 0) {
-		sd_event_source_disable_unref(ctl->accept_io);
-		sd_event_unref(ctl->event);
-		free(ctl);
+		control_free(ctl);
 		return log_error_errno(r, "cannot watch the control socket");
 	}
-	ctl->observer = (struct job_observer) {
-		.changed = on_job_changed, .removed = on_job_removed, .line = on_job_line, .userdata = ctl,
-	};
-	supervisor_add_observer(sup, &ctl->observer);
 	*ret = ctl;
 	return 0;
 }
@@ -619,10 +634,12 @@ void control_free(struct control *ctl) {
 		return;
 	while (ctl->clients)
 		client_free(ctl->clients);
-	supervisor_remove_observer(ctl->sup, &ctl->observer);
 	sd_event_source_disable_unref(ctl->accept_io);
 	sd_event_source_disable_unref(ctl->accept_retry);
+	sd_event_source_disable_unref(ctl->stall_timer);
+	sd_event_source_disable_unref(ctl->refusal_timer);
 	sd_event_source_disable_unref(ctl->sweeper);
 	sd_event_unref(ctl->event);
+	free(ctl->uids);
 	free(ctl);
 }

@@ -1,71 +1,38 @@
 /* The control socket: accepting clients, checking peers with SO_PEERCRED,
- * reading newline-delimited JSON requests with a size limit, writing
- * replies without ever blocking supd, and parking clients whose request
- * waits for jobs (wait, run, stop). */
+ * reading newline-delimited requests with a size limit and handing each to
+ * a dispatch function, writing replies without ever blocking supd. What a
+ * request means is not known here (commands.c); what a command may do with
+ * its client is client.h. */
 #pragma once
 
-#include <jansson.h>
+#include <stdbool.h>
 #include <sys/types.h>
 #include <systemd/sd-event.h>
-#include "supervisor.h"
-#include "util.h"
+#include "client.h"
 
 struct control;
-struct client;
 
-/* What the daemon provides to commands beyond the supervisor. */
-struct control_hooks {
-	/* Re-read the config: 0 with a reply, or <0 with an error reply. */
-	json_t *(*reload)(void *userdata);
-	void (*shutdown)(void *userdata);
-	void *userdata;
-};
+/* Run one request line (len bytes, NUL-terminated); every path answers c. */
+typedef void control_dispatch_fn(struct client *c, const char *line, size_t len, void *userdata);
 
-/* A request waiting for jobs to settle. */
-enum pending_until {
-	UNTIL_FINAL,      /* wait, run: stopped, exited, failed or fatal */
-	UNTIL_STOPPED,    /* stop: no process left */
-	UNTIL_RESTARTED,  /* restart: no longer stopping */
-};
-
-struct pending {
-	enum pending_until until;
-	struct job **jobs;          /* NULL entries: removed by reload */
-	size_t n, done_upto;        /* jobs[0..done_upto) are known settled */
-	sd_event_source *timer;     /* --timeout */
-	/* Called once the jobs settle or the timer fires. */
-	void (*complete)(struct client *c, struct pending *p, bool timed_out);
-	json_t *request;
-	bool progress;              /* send {"progress":...} as jobs settle */
-	size_t last_reported;
-};
+/* The limits of SPEC §11, documented in supd(8) SECURITY and doc/protocol.md. */
+#define CONTROL_MAX_CLIENTS 1024                /* of all unprivileged uids together */
+#define CONTROL_MAX_CLIENTS_PER_UID 64          /* of one unprivileged uid */
+#define CONTROL_MAX_PRIVILEGED_CLIENTS 1024     /* of root and supd's uid, apart from the others */
+#define CONTROL_MAX_OUTPUT (4u << 20)           /* unread bytes one client may hold */
+#define CONTROL_MAX_TOTAL_OUTPUT (64u << 20)    /* unread bytes of all clients together */
+#define CONTROL_STALL_TIMEOUT (5 * USEC_PER_SEC) /* holding more than MAX_OUTPUT without reading */
 
 struct control_limits {
-	size_t max_clients;
-	size_t max_output;          /* bytes queued to one client before it is dropped */
-	size_t max_subscriber_output;
+	size_t max_clients, max_clients_per_uid, max_privileged_clients;
+	size_t max_output, max_total_output;
+	usec_t stall_timeout;
 };
 
-int control_new(sd_event *e, struct supervisor *sup, int listen_fd, gid_t control_gid, bool have_group,
-		const struct control_hooks *hooks, struct control **ret);
+int control_new(sd_event *e, int listen_fd, gid_t control_gid, bool have_group,
+		control_dispatch_fn *dispatch, void *userdata, struct control **ret);
 void control_free(struct control *ctl);
 
-/* Bind PATH (after checking no other supd listens there), mode and group. */
+/* Bind PATH with its mode and group, without a path race (control-bind.c).
+ * A live socket there is an error naming it; a stale one is replaced. */
 int control_bind(const char *path, mode_t mode, gid_t group, bool have_group, int *ret_fd);
-
-/* For commands: */
-struct supervisor *client_supervisor(struct client *c);
-const struct control_hooks *client_hooks(struct client *c);
-void client_reply(struct client *c, json_t *msg);        /* steals msg */
-/* A reply already serialised (one JSON object, no newline); frees b. */
-void client_reply_text(struct client *c, struct buf *b);
-void client_reply_error(struct client *c, const char *fmt, ...) _printf_(2, 3);
-/* Park the client until jobs settle; takes ownership of jobs. */
-void client_wait(struct client *c, struct job **jobs, size_t n, enum pending_until until,
-		 usec_t timeout, json_t *request,
-		 void (*complete)(struct client *c, struct pending *p, bool timed_out));
-void client_subscribe(struct client *c);
-/* Turn the connection into a stream of {"line": ...} for j's output. */
-void client_follow(struct client *c, struct job *j);
-/* Whether a job has reached what a pending request waits for. */
-bool pending_job_settled(const struct job *j, enum pending_until until);

@@ -8,6 +8,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <systemd/sd-event.h>
+#include "commands.h"
 #include "config.h"
 #include "control.h"
 #include "history.h"
@@ -25,6 +26,7 @@ struct daemon {
 	sd_event *event;
 	const char *config_path;
 	struct supervisor *sup;
+	struct commands *cmds;
 	struct control *ctl;
 	char *socket_path;
 	bool socket_bound;          /* ours to unlink (not socket-activated) */
@@ -407,8 +409,12 @@ int main(int argc, char **argv) {
 		r = make_parent_dirs(d.socket_path, 0755);
 		if (r < 0)
 			fatalx("cannot create the directory of %s: %s", d.socket_path, strerror(-r));
-		if (control_bind(d.socket_path, c->socket_mode, control_gid, have_group, &listen_fd) < 0)
+		if (control_bind(d.socket_path, c->socket_mode, control_gid, have_group, &listen_fd) < 0) {
+			config_free(c);
+			free(d.socket_path);
+			sd_event_unref(d.event);
 			return 1;
+		}
 		d.socket_bound = true;
 	} else
 		log_info("serving the socket passed by systemd");
@@ -431,8 +437,10 @@ int main(int argc, char **argv) {
 		supervisor_add_observer(d.sup, &d.history_observer);
 	}
 	d.sup->on_idle_after_shutdown = on_idle_after_shutdown;
-	struct control_hooks hooks = { .reload = do_reload, .shutdown = do_shutdown, .userdata = &d };
-	r = control_new(d.event, d.sup, listen_fd, control_gid, have_group, &hooks, &d.ctl);
+	struct commands_hooks hooks = { .reload = do_reload, .shutdown = do_shutdown, .userdata = &d };
+	r = commands_new(d.event, d.sup, &hooks, &d.cmds);
+	if (r >= 0)
+		r = control_new(d.event, listen_fd, control_gid, have_group, commands_dispatch, d.cmds, &d.ctl);
 	if (r < 0)
 		return 1;
 	if (sd_event_add_signal(d.event, NULL, SIGTERM, on_term, &d) < 0 ||
@@ -459,6 +467,7 @@ int main(int argc, char **argv) {
 	if (d.socket_bound && unlink(d.socket_path) < 0)
 		log_warn("cannot remove %s", d.socket_path);
 	control_free(d.ctl);
+	commands_free(d.cmds);
 	close(listen_fd);
 	supervisor_remove_observer(d.sup, &d.status_observer);
 	if (d.history)

@@ -5,7 +5,11 @@
  * split at blank lines ("\n\n") into segments; each segment is written on
  * a new client connection (the last one takes the rest after MAX_CONNS), so
  * an input can pipeline requests on one connection and also have several
- * clients at once (a subscriber, a waiter, a reloader). The event loop runs
+ * clients at once (a subscriber, a waiter, a reloader). A segment that
+ * starts with 0x04 (EOT; the byte is not sent) half-closes its connection
+ * (shutdown SHUT_WR, as nc -N does) once it is written: supd must still
+ * answer every request on it, then close. NUL bytes in a segment are sent
+ * as they are (each is an error reply). The event loop runs
  * until it is idle: nothing to dispatch, nothing to read or write and no
  * job process alive. Then the clients hang up, supd's shutdown sequence
  * runs, and everything is freed, so LeakSanitizer sees any leak per input.
@@ -27,6 +31,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <systemd/sd-event.h>
+#include "commands.h"
 #include "config.h"
 #include "control.h"
 #include "log.h"
@@ -104,6 +109,7 @@ static bool echo_replies;     /* SUPD_FUZZ_ECHO=1: print what supd answers */
 struct harness {
 	sd_event *event;
 	struct supervisor *sup;
+	struct commands *cmds;
 	struct control *ctl;
 	unsigned reloads;
 };
@@ -265,6 +271,7 @@ struct conn {
 	int fd;
 	const uint8_t *out;
 	size_t out_len;
+	bool half_close;       /* shutdown(SHUT_WR) once out is all sent */
 };
 
 /* One round: push input, drain replies, dispatch what is ready.
@@ -286,6 +293,12 @@ static bool pump(struct harness *h, struct conn *conns, size_t n) {
 			} else if (k < 0 && errno != EAGAIN && errno != EINTR) {
 				c->out_len = 0;     /* supd dropped us */
 			}
+		}
+		if (c->out_len == 0 && c->half_close) {
+			if (shutdown(c->fd, SHUT_WR) < 0 && errno != ENOTCONN)
+				abort();
+			c->half_close = false;
+			progress = true;
 		}
 		for (;;) {
 			ssize_t k = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
@@ -357,8 +370,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 		abort();
 	if (supervisor_new(h.event, c, state_dir, &h.sup) < 0)
 		abort();
-	struct control_hooks hooks = { .reload = hook_reload, .shutdown = hook_shutdown, .userdata = &h };
-	if (control_new(h.event, h.sup, listen_fd, 0, false, &hooks, &h.ctl) < 0)
+	struct commands_hooks hooks = { .reload = hook_reload, .shutdown = hook_shutdown, .userdata = &h };
+	if (commands_new(h.event, h.sup, &hooks, &h.cmds) < 0 ||
+	    control_new(h.event, listen_fd, 0, false, commands_dispatch, h.cmds, &h.ctl) < 0)
 		abort();
 	supervisor_autostart(h.sup);
 
@@ -372,7 +386,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 					seg_end = q + 1;
 					break;
 				}
-		conns[n_conns] = (struct conn) { .fd = connect_client(), .out = p, .out_len = (size_t) (seg_end - p) };
+		bool half = *p == 0x04;
+		if (half)
+			p++;
+		conns[n_conns] = (struct conn) {
+			.fd = connect_client(), .out = p, .out_len = (size_t) (seg_end - p), .half_close = half,
+		};
 		n_conns++;
 		run_until_idle(&h, conns, n_conns, deadline);
 		p = seg_end;
@@ -390,6 +409,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 		abort();
 	}
 	control_free(h.ctl);
+	commands_free(h.cmds);
 	supervisor_free(h.sup);
 	sd_event_unref(h.event);
 

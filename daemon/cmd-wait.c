@@ -1,0 +1,48 @@
+/* Commands that answer when jobs are final: wait, run. */
+#include "commands.h"
+#include "proto.h"
+
+static void reply_waited(struct client *c, struct job *const *jobs, size_t n, enum cmd_park_until until,
+			 bool timed_out) {
+	struct buf b = { 0 };
+	bool first = true;
+
+	buf_appendf(&b, "{\"ok\":true,\"timed_out\":%s,\"unfinished\":[", timed_out ? "true" : "false");
+	for (size_t i = 0; i < n; i++)
+		if (jobs[i] && !cmd_park_settled(jobs[i], until)) {
+			if (!first)
+				buf_append(&b, ",", 1);
+			proto_append_string(&b, jobs[i]->name);
+			first = false;
+		}
+	buf_append(&b, "]", 1);
+	cmd_reply_append_jobs(&b, jobs, n);
+	client_reply_text(c, &b);
+}
+
+void cmd_wait(struct commands *cmds, struct client *c, json_t *req) {
+	struct job **v;
+	size_t n;
+	usec_t timeout;
+	if (cmd_args_timeout(c, req, &timeout) < 0 || cmd_args_jobs(cmds, c, req, false, false, &v, &n) < 0)
+		return;
+	cmd_park(cmds, c, v, n, UNTIL_FINAL, timeout, req, reply_waited);
+}
+
+void cmd_run(struct commands *cmds, struct client *c, json_t *req) {
+	struct job **v;
+	size_t n;
+	usec_t timeout;
+	if (cmd_args_timeout(c, req, &timeout) < 0 || cmd_args_jobs(cmds, c, req, true, false, &v, &n) < 0)
+		return;
+	if (n != 1) {
+		client_reply_error(c, "run takes exactly one job (%zu matched)", n);
+		free(v);
+		return;
+	}
+	if (cmd_jobs_start_all(c, v, n) < 0) {
+		free(v);
+		return;
+	}
+	cmd_park(cmds, c, v, n, UNTIL_FINAL, timeout, req, reply_waited);
+}
