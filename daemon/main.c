@@ -400,8 +400,11 @@ int main(int argc, char **argv) {
 	/* a state_dir that cannot even hold the lock cannot hold a history
 	 * either: supd runs on without both (history_open says why) */
 	d.state_lock = state_dir ? statelock_take(state_dir) : -1;
-	if (d.state_lock == -EBUSY)
+	if (d.state_lock == -EBUSY) {
+		config_free(c);
+		sd_event_unref(d.event);
 		return 1;
+	}
 	d.socket_path = socket_opt ? xstrdup(socket_opt) : default_socket_path(c);
 
 	int listen_fd = sd_glue_listen_fd();
