@@ -314,16 +314,21 @@ class Stress:
     # -- the audit ----------------------------------------------------------
 
     def read_history(self):
+        """End records of runs.jsonl (and the started records, checked apart)."""
         recs, bad = [], 0
+        self.started_recs = []
         for name in ("runs.jsonl.1", "runs.jsonl"):
             data = read_file(os.path.join(self.d, "state", name)) or ""
             for line in data.splitlines():
                 if not line.strip():
                     continue
                 try:
-                    recs.append(json.loads(line))
+                    rec = json.loads(line)
                 except ValueError:
                     bad += 1
+                    continue
+                # SPEC §11: a "started" record precedes each run's end record
+                (self.started_recs if rec.get("event") == "started" else recs).append(rec)
         return recs, bad
 
     def quiet(self):
@@ -424,6 +429,12 @@ class Stress:
                    f"{len(gaps)} gaps, e.g. {gaps[:20]}")
         self.check(exited == set(hist) - {None} or exited <= set(hist),
                    "every 'exited' event is in history", f"{sorted(exited - set(hist))[:20]}")
+        opened = collections.Counter(r.get("run") for r in self.started_recs)
+        self.check(all(v == 1 for v in opened.values()) and set(opened) <= set(hist)
+                   and set(started) <= set(opened),
+                   "every started run has one started record, before its end record",
+                   f"{[k for k, v in opened.items() if v != 1][:10]}, "
+                   f"{sorted(set(opened) - set(hist))[:10]}, {sorted(set(started) - set(opened))[:10]}")
 
         left = wait_for(lambda: not descendants(pid), 10 * SCALE) or descendants(pid)
         self.check(not descendants(pid), "no job process is left under supd",
