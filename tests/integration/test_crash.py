@@ -7,7 +7,8 @@ import signal
 import subprocess
 import time
 
-from supdtest import SupdCase, alive, start_time, wait_for, read_file, T_LONG, _clean_env, SUPD
+from supdtest import (SupdCase, alive, start_time, wait_for, read_file, T_LONG, _clean_env, SUPD,
+                      proc_mem_kb, under_asan)
 
 
 class CrashTest(SupdCase):
@@ -109,3 +110,29 @@ class CrashTest(SupdCase):
         self.assertIn("started", events)
         for h in self.history():
             self.assertNotIn("event", h)
+
+    def test_full_history_startup_memory(self):
+        """A full run log (16 MiB, the rotation size) costs a restarted supd
+        no more memory than reading it: recovery keeps each job's last end
+        record and the open started records, not every record it read."""
+        self.ctl("run", "batch", check=3)
+        self.assertEqual(self.stop_daemon(), 0)
+        path = os.path.join(self.state_dir, "runs.jsonl")
+        end = [json.loads(l) for l in read_file(path).splitlines() if "event" not in json.loads(l)][-1]
+        lines, size, run = [], 0, end["run"]
+        while size < (16 << 20) - 4096:
+            run += 1
+            end["run"] = run
+            end["name"] = "batch" if run % 7 == 0 else f"gone@{run % 50}"
+            line = json.dumps(end) + "\n"
+            lines.append(line)
+            size += len(line)
+        with open(path, "a") as f:
+            f.write("".join(lines))
+        self.start_daemon()
+        pid = self.supd_pid()
+        hwm, rss = proc_mem_kb(pid, "VmHWM"), proc_mem_kb(pid, "VmRSS")
+        self.assertEqual(self.job("batch")["run"], max(r for r in range(run - 6, run + 1) if r % 7 == 0))
+        if not under_asan(pid):    # ASan's quarantine and redzones are not supd's memory
+            self.assertLess(hwm, 64 * 1024, f"supd peak RSS {hwm} kB after reading {size} bytes of history")
+            self.assertLess(rss, 24 * 1024, f"supd keeps {rss} kB after reading {size} bytes of history")
