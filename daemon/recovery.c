@@ -1,4 +1,5 @@
 /* Crash recovery (see recovery.h). */
+#include <limits.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stdint.h>
@@ -73,16 +74,20 @@ static void on_record(json_t *rec, void *ud) {
 
 /* Kill what is left of a lost run of this boot: only processes that are
  * still the ones recorded (pid and start time), and the process group such
- * a process leads. */
+ * a process leads. Never supd itself, its parent or its own process group:
+ * a job of the supd that died may have started (or exec'd) this one. */
 static void kill_leftovers(const char *name, json_t *pids) {
 	for (size_t i = 0; i < json_array_size(pids); i++) {
 		json_t *p = json_array_get(pids, i);
-		pid_t pid = (pid_t) json_integer_value(json_array_get(p, 0));
+		json_int_t v = json_integer_value(json_array_get(p, 0));
 		unsigned long long recorded = (unsigned long long) json_integer_value(json_array_get(p, 1));
 		unsigned long long now;
-		if (pid <= 1 || proc_start_time(pid, &now) < 0 || now != recorded)
+		if (v <= 1 || v > INT_MAX)
 			continue;
-		if (getpgid(pid) == pid)
+		pid_t pid = (pid_t) v;
+		if (pid == getpid() || pid == getppid() || proc_start_time(pid, &now) < 0 || now != recorded)
+			continue;
+		if (getpgid(pid) == pid && pid != getpgid(0))
 			(void) kill(-pid, SIGKILL);
 		if (kill(pid, SIGKILL) == 0)
 			log_warnx("%s: killed process %d left by a supd that died", name, (int) pid);

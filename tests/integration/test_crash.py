@@ -136,3 +136,53 @@ class CrashTest(SupdCase):
         if not under_asan(pid):    # ASan's quarantine and redzones are not supd's memory
             self.assertLess(hwm, 64 * 1024, f"supd peak RSS {hwm} kB after reading {size} bytes of history")
             self.assertLess(rss, 24 * 1024, f"supd keeps {rss} kB after reading {size} bytes of history")
+
+
+# A started record naming the shell that runs it: run 5 of svc, this boot,
+# the shell's pid and start time (field 22 of /proc/PID/stat).
+RECORD_SELF = ('st=$(cut -d" " -f22 /proc/$$/stat); boot=$(cat /proc/sys/kernel/random/boot_id); '
+               'mkdir -p "$STATE" && printf \'{"event":"started","run":5,"name":"svc","boot_id":"%s",'
+               '"pids":[[%d,%s]]}\\n\' "$boot" $$ "$st" >> "$STATE/runs.jsonl"; ')
+
+
+class CrashOwnProcessesTest(SupdCase):
+    """A started record whose pid and start time are supd itself (a job of
+    the supd that died exec'd the new one) or its parent (a job started it)
+    kills neither, nor supd's own process group."""
+    CONFIG = """
+        [job:svc]
+        command = sleep 300
+        restart = always
+        """
+    START_DAEMON = False
+    MODE = None
+
+    def wrapper(self):
+        if self.MODE == "self":
+            return ["sh", "-c", RECORD_SELF + 'exec "$@"', "sh"]
+        # the shell stays supd's parent and leads supd's process group
+        return ["sh", "-c", RECORD_SELF + '"$@" & c=$!; trap \'kill -TERM $c\' TERM; wait $c; wait $c', "sh"]
+
+    def supd_pid(self):
+        if self.MODE == "self":
+            return self.proc.pid
+        kids = read_file(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children", "").split()
+        return int(kids[0]) if kids else None
+
+    def check(self):
+        self.start_daemon(env={"STATE": self.state_dir})
+        self.wait_running("svc")
+        pid = self.supd_pid()
+        self.assertIsNotNone(pid)
+        self.assertIsNone(self.proc.poll(), self.msg("supd or its parent was killed"))
+        h = {r["run"]: r for r in self.history()}
+        self.assertEqual(h[5]["error"], "lost: supd restarted")
+        self.assertNotIn("killed process", self.daemon_log())
+
+    def test_record_of_supd_itself(self):
+        self.MODE = "self"
+        self.check()
+
+    def test_record_of_supd_parent(self):
+        self.MODE = "parent"
+        self.check()
