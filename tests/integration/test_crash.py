@@ -186,3 +186,34 @@ class CrashOwnProcessesTest(SupdCase):
     def test_record_of_supd_parent(self):
         self.MODE = "parent"
         self.check()
+
+
+class CrashNoLockTest(SupdCase):
+    """A state_dir whose lock cannot be taken (here the lock is a directory;
+    a file system without locks is the same) holds no history either: a
+    second supd on it must not take the first one's runs for lost and kill
+    them."""
+    CONFIG = """
+        [job:svc]
+        command = sleep 300
+        restart = always
+        """
+    START_DAEMON = False
+
+    def test_no_lock_no_recovery(self):
+        os.makedirs(os.path.join(self.state_dir, "lock"))
+        self.start_daemon()
+        first = self.wait_running("svc")["pid"]
+        t0 = start_time(first)
+        other = os.path.join(self.d, "other.sock")
+        p = subprocess.Popen([SUPD, "-c", self.conf, "--socket", other], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL, env=_clean_env(), stdin=subprocess.DEVNULL)
+        try:
+            self.assertTrue(wait_for(lambda: os.path.exists(other) or p.poll() is not None, T_LONG))
+            time.sleep(0.3)
+            self.assertTrue(alive(first, t0), self.msg("the second supd killed the first one's job"))
+            self.assertEqual(self.job("svc")["pid"], first)
+            self.assertFalse(os.path.exists(os.path.join(self.state_dir, "runs.jsonl")))
+        finally:
+            p.terminate()
+            p.wait(T_LONG)
