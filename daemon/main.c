@@ -401,8 +401,11 @@ int main(int argc, char **argv) {
 	 * supd runs on without both, or a second supd on it would take the
 	 * first one's runs for lost and kill them */
 	d.state_lock = state_dir ? statelock_take(state_dir) : -1;
-	if (d.state_lock == -EBUSY)
+	if (d.state_lock == -EBUSY) {
+		config_free(c);
+		sd_event_unref(d.event);
 		return 1;
+	}
 	d.socket_path = socket_opt ? xstrdup(socket_opt) : default_socket_path(c);
 
 	int listen_fd = sd_glue_listen_fd();
@@ -422,7 +425,7 @@ int main(int argc, char **argv) {
 
 	uint64_t first_run_id = 1;
 	if (state_dir && d.state_lock < 0)
-		log_warnx("state_dir %s cannot be locked: runs are not recorded", state_dir);
+		log_warnx("state_dir %s cannot be locked: runs are not recorded in %s", state_dir, HISTORY_FILE);
 	if (state_dir && d.state_lock >= 0 && history_open(state_dir, &d.history) == 0) {
 		first_run_id = d.history->last_run_id + 1;
 		if (runids_open(state_dir, first_run_id, &d.runids) < 0)
