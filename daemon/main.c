@@ -397,8 +397,9 @@ int main(int argc, char **argv) {
 	if (r < 0)
 		fatalx("sd_event_default: %s", strerror(-r));
 	_cleanup_free_ char *state_dir = setup_state_dir(c);
-	/* a state_dir that cannot even hold the lock cannot hold a history
-	 * either: supd runs on without both (history_open says why) */
+	/* a state_dir that cannot even hold the lock holds no history either:
+	 * supd runs on without both, or a second supd on it would take the
+	 * first one's runs for lost and kill them */
 	d.state_lock = state_dir ? statelock_take(state_dir) : -1;
 	if (d.state_lock == -EBUSY) {
 		config_free(c);
@@ -423,7 +424,9 @@ int main(int argc, char **argv) {
 		log_info("serving the socket passed by systemd");
 
 	uint64_t first_run_id = 1;
-	if (state_dir && history_open(state_dir, &d.history) == 0) {
+	if (state_dir && d.state_lock < 0)
+		log_warnx("state_dir %s cannot be locked: runs are not recorded in %s", state_dir, HISTORY_FILE);
+	if (state_dir && d.state_lock >= 0 && history_open(state_dir, &d.history) == 0) {
 		first_run_id = d.history->last_run_id + 1;
 		if (runids_open(state_dir, first_run_id, &d.runids) < 0)
 			d.runids = NULL;

@@ -1,5 +1,8 @@
 /* Crash recovery (see recovery.h). */
+#include <limits.h>
+#include <malloc.h>
 #include <signal.h>
+#include <stdint.h>
 #include "hashmap.h"
 #include "jobjson.h"
 #include "log.h"
@@ -7,24 +10,43 @@
 #include "proto.h"
 #include "recovery.h"
 
+/* Only what recovery needs is held: the started records still open and
+ * each name's last end record (a full run log is ~100,000 records). The
+ * maps hold 1 + an index into started[] and last_rec[]. */
 struct scan {
 	struct hashmap open;         /* run id -> its started record, until it ends */
-	json_t **started;            /* every started record, in order */
+	json_t **started;            /* started records in order; NULL once ended */
 	size_t n_started;
 	struct hashmap last;         /* job name -> its last end record */
-	json_t **held;               /* references to the records in last */
-	size_t n_held;
+	json_t **last_rec;
+	size_t n_last;
 };
+
+static void *index_value(size_t i) {
+	return (void *) (uintptr_t) (i + 1);
+}
+
+static json_t *last_of(const struct scan *sc, const char *name) {
+	uintptr_t v = (uintptr_t) hashmap_get_str(&sc->last, name);
+	return v ? sc->last_rec[v - 1] : NULL;
+}
 
 static void remember_last(struct scan *sc, json_t *rec) {
 	const char *name = json_string_value(json_object_get(rec, "name"));
+	size_t i;
 
 	if (!name)
 		return;
-	sc->held = xreallocarray(sc->held, sc->n_held + 1, sizeof(*sc->held));
-	sc->held[sc->n_held++] = json_incref(rec);
-	(void) hashmap_remove_str(&sc->last, name);
-	hashmap_put_str(&sc->last, name, rec);   /* the key lives in rec, held */
+	uintptr_t v = (uintptr_t) hashmap_remove_str(&sc->last, name);
+	if (v) {
+		i = v - 1;
+		json_decref(sc->last_rec[i]);   /* after the removal: its key lived in it */
+	} else {
+		sc->last_rec = xreallocarray(sc->last_rec, sc->n_last + 1, sizeof(*sc->last_rec));
+		i = sc->n_last++;
+	}
+	sc->last_rec[i] = json_incref(rec);
+	hashmap_put_str(&sc->last, name, index_value(i));   /* the key lives in rec, held */
 }
 
 static void on_record(json_t *rec, void *ud) {
@@ -38,26 +60,34 @@ static void on_record(json_t *rec, void *ud) {
 		if (strcmp(event, "started") != 0)
 			return;
 		sc->started = xreallocarray(sc->started, sc->n_started + 1, sizeof(*sc->started));
-		sc->started[sc->n_started++] = json_incref(rec);
-		hashmap_put_int(&sc->open, (uint64_t) run, rec);
+		sc->started[sc->n_started] = json_incref(rec);
+		hashmap_put_int(&sc->open, (uint64_t) run, index_value(sc->n_started++));
 		return;
 	}
-	hashmap_remove_int(&sc->open, (uint64_t) run);
+	uintptr_t v = (uintptr_t) hashmap_remove_int(&sc->open, (uint64_t) run);
+	if (v) {
+		json_decref(sc->started[v - 1]);
+		sc->started[v - 1] = NULL;
+	}
 	remember_last(sc, rec);
 }
 
 /* Kill what is left of a lost run of this boot: only processes that are
  * still the ones recorded (pid and start time), and the process group such
- * a process leads. */
+ * a process leads. Never supd itself, its parent or its own process group:
+ * a job of the supd that died may have started (or exec'd) this one. */
 static void kill_leftovers(const char *name, json_t *pids) {
 	for (size_t i = 0; i < json_array_size(pids); i++) {
 		json_t *p = json_array_get(pids, i);
-		pid_t pid = (pid_t) json_integer_value(json_array_get(p, 0));
+		json_int_t v = json_integer_value(json_array_get(p, 0));
 		unsigned long long recorded = (unsigned long long) json_integer_value(json_array_get(p, 1));
 		unsigned long long now;
-		if (pid <= 1 || proc_start_time(pid, &now) < 0 || now != recorded)
+		if (v <= 1 || v > INT_MAX)
 			continue;
-		if (getpgid(pid) == pid)
+		pid_t pid = (pid_t) v;
+		if (pid == getpid() || pid == getppid() || proc_start_time(pid, &now) < 0 || now != recorded)
+			continue;
+		if (getpgid(pid) == pid && pid != getpgid(0))
 			(void) kill(-pid, SIGKILL);
 		if (kill(pid, SIGKILL) == 0)
 			log_warnx("%s: killed process %d left by a supd that died", name, (int) pid);
@@ -137,24 +167,28 @@ size_t recovery_run(struct history *h, struct supervisor *s) {
 	history_for_each(h, on_record, &sc);
 	for (size_t i = 0; i < sc.n_started; i++) {
 		json_t *rec = sc.started[i];
+		if (!rec)
+			continue;
 		uint64_t run = (uint64_t) json_integer_value(json_object_get(rec, "run"));
-		if (hashmap_get_int(&sc.open, run) == rec) {
+		if (hashmap_get_int(&sc.open, run) == index_value(i)) {
 			end_lost_run(h, &sc, rec);
 			lost++;
 		}
 	}
 	for (size_t i = 0; i < s->n_jobs; i++) {
-		json_t *rec = hashmap_get_str(&sc.last, s->jobs[i]->name);
+		json_t *rec = last_of(&sc, s->jobs[i]->name);
 		if (rec)
 			restore_job(s->jobs[i], rec);
 	}
-	for (size_t i = 0; i < sc.n_held; i++)
-		json_decref(sc.held[i]);
-	free(sc.held);
+	for (size_t i = 0; i < sc.n_last; i++)
+		json_decref(sc.last_rec[i]);
+	free(sc.last_rec);
 	for (size_t i = 0; i < sc.n_started; i++)
 		json_decref(sc.started[i]);
 	free(sc.started);
 	hashmap_clear(&sc.open);
 	hashmap_clear(&sc.last);
+	/* reading a full run log leaves a high-water mark of freed memory */
+	(void) malloc_trim(0);
 	return lost;
 }

@@ -7,7 +7,8 @@ import signal
 import subprocess
 import time
 
-from supdtest import SupdCase, alive, start_time, wait_for, read_file, T_LONG, _clean_env, SUPD
+from supdtest import (SupdCase, alive, start_time, wait_for, read_file, T_LONG, _clean_env, SUPD,
+                      proc_mem_kb, under_asan)
 
 
 class CrashTest(SupdCase):
@@ -109,3 +110,110 @@ class CrashTest(SupdCase):
         self.assertIn("started", events)
         for h in self.history():
             self.assertNotIn("event", h)
+
+    def test_full_history_startup_memory(self):
+        """A full run log (16 MiB, the rotation size) costs a restarted supd
+        no more memory than reading it: recovery keeps each job's last end
+        record and the open started records, not every record it read."""
+        self.ctl("run", "batch", check=3)
+        self.assertEqual(self.stop_daemon(), 0)
+        path = os.path.join(self.state_dir, "runs.jsonl")
+        end = [json.loads(l) for l in read_file(path).splitlines() if "event" not in json.loads(l)][-1]
+        lines, size, run = [], 0, end["run"]
+        while size < (16 << 20) - 4096:
+            run += 1
+            end["run"] = run
+            end["name"] = "batch" if run % 7 == 0 else f"gone@{run % 50}"
+            line = json.dumps(end) + "\n"
+            lines.append(line)
+            size += len(line)
+        with open(path, "a") as f:
+            f.write("".join(lines))
+        self.start_daemon()
+        pid = self.supd_pid()
+        hwm, rss = proc_mem_kb(pid, "VmHWM"), proc_mem_kb(pid, "VmRSS")
+        self.assertEqual(self.job("batch")["run"], max(r for r in range(run - 6, run + 1) if r % 7 == 0))
+        if not under_asan(pid):    # ASan's quarantine and redzones are not supd's memory
+            self.assertLess(hwm, 64 * 1024, f"supd peak RSS {hwm} kB after reading {size} bytes of history")
+            self.assertLess(rss, 24 * 1024, f"supd keeps {rss} kB after reading {size} bytes of history")
+
+
+# A started record naming the shell that runs it: run 5 of svc, this boot,
+# the shell's pid and start time (field 22 of /proc/PID/stat).
+RECORD_SELF = ('st=$(cut -d" " -f22 /proc/$$/stat); boot=$(cat /proc/sys/kernel/random/boot_id); '
+               'mkdir -p "$STATE" && printf \'{"event":"started","run":5,"name":"svc","boot_id":"%s",'
+               '"pids":[[%d,%s]]}\\n\' "$boot" $$ "$st" >> "$STATE/runs.jsonl"; ')
+
+
+class CrashOwnProcessesTest(SupdCase):
+    """A started record whose pid and start time are supd itself (a job of
+    the supd that died exec'd the new one) or its parent (a job started it)
+    kills neither, nor supd's own process group."""
+    CONFIG = """
+        [job:svc]
+        command = sleep 300
+        restart = always
+        """
+    START_DAEMON = False
+    MODE = None
+
+    def wrapper(self):
+        if self.MODE == "self":
+            return ["sh", "-c", RECORD_SELF + 'exec "$@"', "sh"]
+        # the shell stays supd's parent and leads supd's process group
+        return ["sh", "-c", RECORD_SELF + '"$@" & c=$!; trap \'kill -TERM $c\' TERM; wait $c; wait $c', "sh"]
+
+    def supd_pid(self):
+        if self.MODE == "self":
+            return self.proc.pid
+        kids = read_file(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children", "").split()
+        return int(kids[0]) if kids else None
+
+    def check(self):
+        self.start_daemon(env={"STATE": self.state_dir})
+        self.wait_running("svc")
+        pid = self.supd_pid()
+        self.assertIsNotNone(pid)
+        self.assertIsNone(self.proc.poll(), self.msg("supd or its parent was killed"))
+        h = {r["run"]: r for r in self.history()}
+        self.assertEqual(h[5]["error"], "lost: supd restarted")
+        self.assertNotIn("killed process", self.daemon_log())
+
+    def test_record_of_supd_itself(self):
+        self.MODE = "self"
+        self.check()
+
+    def test_record_of_supd_parent(self):
+        self.MODE = "parent"
+        self.check()
+
+
+class CrashNoLockTest(SupdCase):
+    """A state_dir whose lock cannot be taken (here the lock is a directory;
+    a file system without locks is the same) holds no history either: a
+    second supd on it must not take the first one's runs for lost and kill
+    them."""
+    CONFIG = """
+        [job:svc]
+        command = sleep 300
+        restart = always
+        """
+    START_DAEMON = False
+
+    def test_no_lock_no_recovery(self):
+        os.makedirs(os.path.join(self.state_dir, "lock"))
+        self.start_daemon()
+        first = self.wait_running("svc")["pid"]
+        t0 = start_time(first)
+        other = os.path.join(self.d, "other.sock")
+        p = subprocess.Popen([SUPD, "-c", self.conf, "--socket", other], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL, env=_clean_env(), stdin=subprocess.DEVNULL)
+        try:
+            self.assertTrue(wait_for(lambda: os.path.exists(other) or p.poll() is not None, T_LONG))
+            time.sleep(0.3)
+            self.assertTrue(alive(first, t0), self.msg("the second supd killed the first one's job"))
+            self.assertEqual(self.job("svc")["pid"], first)
+            self.assertFalse(os.path.exists(os.path.join(self.state_dir, "runs.jsonl")))
+        finally:
+            p.terminate()
+            p.wait(T_LONG)
