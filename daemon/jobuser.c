@@ -22,7 +22,7 @@ static int fail(char **error, int err, const char *fmt, ...) {
  * environment_file and environment, which may override them. */
 static void set_user_env(struct jobuser *u, const struct passwd *pw) {
 	char *v[] = {
-		xasprintf("HOME=%s", pw->pw_dir ? pw->pw_dir : "/"),
+		xasprintf("HOME=%s", pw->pw_dir && *pw->pw_dir ? pw->pw_dir : "/"),
 		xasprintf("USER=%s", pw->pw_name),
 		xasprintf("LOGNAME=%s", pw->pw_name),
 		xasprintf("SHELL=%s", pw->pw_shell && *pw->pw_shell ? pw->pw_shell : "/bin/sh"),
