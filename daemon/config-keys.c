@@ -19,8 +19,8 @@ static const struct key_desc job_keys[] = {
 	  KEY_REPEAT | KEY_MULTILINE | KEY_EMPTY | KEY_SUBST | KEY_QUOTED, "A=1" },
 	{ "environment_file",  &config_type_string,       JOB_FIELD(environment_file),
 	  KEY_PATH | KEY_SUBST,                           "/etc/env" },
-	{ "user",              &config_type_name,         JOB_FIELD(user), 0, "nobody" },
-	{ "group",             &config_type_name,         JOB_FIELD(group), 0, "nogroup" },
+	{ "user",              &config_type_user,         JOB_FIELD(user), 0, "nobody" },
+	{ "group",             &config_type_group,        JOB_FIELD(group), 0, "nogroup" },
 	{ "stdin",             &config_type_stdin,        JOB_FIELD(stdin_path),
 	  KEY_PATH | KEY_SUBST,                           "/dev/zero" },
 	{ "stdout",            &config_type_output,       JOB_FIELD(stdout_spec), KEY_SUBST, "null" },
@@ -36,6 +36,17 @@ static const struct key_desc job_keys[] = {
 	{ "success_exit",      &config_type_success_exit, JOB_FIELD(success_exit), 0, "0 1" },
 	{ "nice",              &config_type_nice,         JOB_FIELD(nice), 0, "1" },
 	{ "log_lines",         &config_type_log_lines,    JOB_FIELD(log_lines), 0, "10" },
+	{ "umask",             &config_type_umask,        JOB_FIELD(umask), 0, "0027" },
+	{ "limit_nofile",      &config_type_limit,        JOB_FIELD(limits[LIMIT_NOFILE]), 0, "512:1024" },
+	{ "limit_nproc",       &config_type_limit,        JOB_FIELD(limits[LIMIT_NPROC]), 0, "100" },
+	{ "limit_core",        &config_type_limit_size,   JOB_FIELD(limits[LIMIT_CORE]), 0, "0" },
+	{ "limit_as",          &config_type_limit_size,   JOB_FIELD(limits[LIMIT_AS]), 0, "4G" },
+	{ "limit_fsize",       &config_type_limit_size,   JOB_FIELD(limits[LIMIT_FSIZE]), 0, "10M" },
+	{ "limit_memlock",     &config_type_limit_size,   JOB_FIELD(limits[LIMIT_MEMLOCK]), 0, "64K:1M" },
+	{ "limit_stack",       &config_type_limit_size,   JOB_FIELD(limits[LIMIT_STACK]), 0, "8M:infinity" },
+	{ "limit_cpu",         &config_type_limit,        JOB_FIELD(limits[LIMIT_CPU]), 0, "60" },
+	{ "secret",            &config_type_secret,       0,
+	  KEY_REPEAT | KEY_PATH | KEY_SUBST,              "3 /etc/supd/%i.pass" },
 };
 
 static const struct key_desc supd_keys[] = {
@@ -46,6 +57,9 @@ static const struct key_desc supd_keys[] = {
 	{ "max_parallel",  &config_type_max_parallel, SUPD_FIELD(max_parallel), 0, "2" },
 	{ "include",       &config_type_include,      0, KEY_REPEAT, NULL },
 };
+
+/* every limit has its row, named as job_limit_to_string() names it */
+_Static_assert(_LIMIT_MAX == 8, "a limit_* row per enum job_limit");
 
 _Static_assert(ELEMENTSOF(job_keys) <= CONFIG_KEYS_MAX, "CONFIG_KEYS_MAX");
 _Static_assert(ELEMENTSOF(supd_keys) <= CONFIG_KEYS_MAX, "CONFIG_KEYS_MAX");

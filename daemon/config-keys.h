@@ -18,6 +18,8 @@ struct key_desc;
 struct key_host {
 	/* A problem with the value, reported at the line being read. */
 	void (*error)(struct key_host *h, const char *msg);
+	/* Suspect, but valid (the config loads). */
+	void (*warning)(struct key_host *h, const char *msg);
 	/* include = PATTERN, expanded once the current file has been read. */
 	void (*include)(struct key_host *h, const char *pattern);
 };

@@ -149,6 +149,11 @@ static void host_error(struct key_host *h, const char *msg)
 	error_here((struct parser *) h, "%s", msg);
 }
 
+static void host_warning(struct key_host *h, const char *msg)
+{
+	warning_here((struct parser *) h, "%s", msg);
+}
+
 /* include = GLOB: expanded once the including file has been read. */
 static void host_include(struct key_host *h, const char *pattern)
 {
@@ -217,6 +222,15 @@ static void job_finish(struct parser *p)
 			line = job_key_line(p, "restart_max_delay");
 		error_at(p, line, "restart_delay must not exceed restart_max_delay");
 	}
+
+	/* a secret's fd must be one the job may have open; ready = fd:N, when
+	 * it comes, must not be the FD of a secret: check it here */
+	if (jc->limits[LIMIT_NOFILE].set)
+		for (size_t i = 0; i < jc->n_secrets; i++)
+			if ((rlim_t) jc->secrets[i].fd >= jc->limits[LIMIT_NOFILE].soft)
+				error_at(p, job_key_line(p, "limit_nofile"),
+					 "secret fd %d is not below limit_nofile (soft limit %llu)",
+					 jc->secrets[i].fd, (unsigned long long) jc->limits[LIMIT_NOFILE].soft);
 
 	if (b->discard)
 		job_config_unref(jc);
@@ -711,7 +725,7 @@ static void include_pattern(struct parser *p, const struct include_req *req)
 
 int config_load(const char *file, struct supd_config **ret, struct config_errors *errs)
 {
-	struct parser p = { .host = { host_error, host_include } };
+	struct parser p = { .host = { host_error, host_warning, host_include } };
 	struct file_ctx top = { .path = file };
 	struct supd_config *c = config_new(file);
 	struct config_file *f = NULL;

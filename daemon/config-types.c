@@ -86,7 +86,7 @@ static void print_word(FILE *out, const char *s)
 /* ---- strings, paths and names ---- */
 
 /* Checks shared by string values; false (after reporting) if v is unusable. */
-static bool check_string(struct key_host *h, const struct key_desc *k, const char *v)
+bool config_type_check_string(struct key_host *h, const struct key_desc *k, const char *v)
 {
 	char bad;
 
@@ -116,7 +116,7 @@ static void set_string(const struct key_desc *k, void *base, const char *value)
 static void parse_string(struct key_host *h, const struct key_desc *k, void *base,
 			 const char *value, _unused_ bool cont)
 {
-	if (check_string(h, k, value))
+	if (config_type_check_string(h, k, value))
 		set_string(k, base, value);
 }
 
@@ -529,7 +529,7 @@ static void parse_output(struct key_host *h, const struct key_desc *k, void *bas
 				  "a path or append:PATH)", k->name, value, is_stderr ? ", stdout" : "");
 		return;
 	}
-	if (!check_string(h, k, path))
+	if (!config_type_check_string(h, k, path))
 		return;
 	o->kind = kind;
 	free(o->path);
@@ -703,7 +703,7 @@ static void parse_environment(struct key_host *h, const struct key_desc *k, void
 			key_error(h, "invalid %s assignment (expected NAME=VALUE): %s", k->name, *w);
 			continue;
 		}
-		if (!check_string(h, k, *w))
+		if (!config_type_check_string(h, k, *w))
 			continue;
 		for (char **e = *env; e && *e; e++)
 			if (strncmp(*e, *w, n + 1) == 0) {

@@ -1,12 +1,20 @@
 /* The value types of the configuration keys (struct key_type): each
- * parses, compares and prints one kind of value. */
+ * parses, compares and prints one kind of value. Those of what a run is
+ * given (identity, umask, limits, secrets) are in config-types-run.c, the
+ * others in config-types.c. */
 #pragma once
 
 #include "config-keys.h"
 
 extern const struct key_type
 	config_type_string,       /* char *; KEY_PATH, KEY_SUBST apply */
-	config_type_name,         /* char *: a user or group name */
+	config_type_name,         /* char *: a group name */
+	config_type_user,         /* char *: a user name or number, looked up */
+	config_type_group,        /* char *: a group name or number, looked up */
+	config_type_umask,        /* int: 0..0777, -1 = unset */
+	config_type_limit,        /* struct limit_spec: N, SOFT:HARD, infinity */
+	config_type_limit_size,   /* struct limit_spec: the same with K, M, G */
+	config_type_secret,       /* struct job_config: secrets, n_secrets */
 	config_type_socket,       /* char *: a socket path */
 	config_type_stdin,        /* char *: null or PATH */
 	config_type_bool,         /* bool */
@@ -24,3 +32,7 @@ extern const struct key_type
 	config_type_command,      /* char *: joined continuation lines */
 	config_type_environment,  /* char **: NAME=VALUE, in order */
 	config_type_include;      /* nothing: hands the pattern to the reader */
+
+/* The checks of KEY_PATH and KEY_SUBST on a string value v of row k;
+ * false (after reporting) if v is unusable. */
+bool config_type_check_string(struct key_host *h, const struct key_desc *k, const char *v);

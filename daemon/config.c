@@ -27,6 +27,20 @@ static const char *const output_kind_table[_OUTPUT_MAX] = {
 	[OUTPUT_STDOUT] = "stdout",
 };
 
+static const struct {
+	const char *key;
+	int resource;
+} limit_table[_LIMIT_MAX] = {
+	[LIMIT_NOFILE] = { "limit_nofile", RLIMIT_NOFILE },
+	[LIMIT_NPROC] = { "limit_nproc", RLIMIT_NPROC },
+	[LIMIT_CORE] = { "limit_core", RLIMIT_CORE },
+	[LIMIT_AS] = { "limit_as", RLIMIT_AS },
+	[LIMIT_FSIZE] = { "limit_fsize", RLIMIT_FSIZE },
+	[LIMIT_MEMLOCK] = { "limit_memlock", RLIMIT_MEMLOCK },
+	[LIMIT_STACK] = { "limit_stack", RLIMIT_STACK },
+	[LIMIT_CPU] = { "limit_cpu", RLIMIT_CPU },
+};
+
 static int string_table_lookup(const char *const *table, size_t n, const char *s)
 {
 	for (size_t i = 0; s && i < n; i++)
@@ -59,6 +73,16 @@ int output_kind_from_string(const char *s)
 	return string_table_lookup(output_kind_table, _OUTPUT_MAX, s);
 }
 
+const char *job_limit_to_string(enum job_limit l)
+{
+	return (unsigned) l < _LIMIT_MAX ? limit_table[l].key : NULL;
+}
+
+int job_limit_resource(enum job_limit l)
+{
+	return (unsigned) l < _LIMIT_MAX ? limit_table[l].resource : -EINVAL;
+}
+
 struct job_config *job_config_new(void)
 {
 	struct job_config *jc = xcalloc(1, sizeof(*jc));
@@ -80,6 +104,7 @@ struct job_config *job_config_new(void)
 	jc->n_success_exit = 1;
 	jc->nice = 0;
 	jc->log_lines = 1000;
+	jc->umask = -1;
 	return jc;
 }
 
@@ -98,6 +123,9 @@ static void job_config_free(struct job_config *jc)
 	free(jc->stdout_spec.path);
 	free(jc->stderr_spec.path);
 	free(jc->success_exit);
+	for (size_t i = 0; i < jc->n_secrets; i++)
+		free(jc->secrets[i].path);
+	free(jc->secrets);
 	free(jc);
 }
 

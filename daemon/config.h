@@ -8,12 +8,18 @@
 #pragma once
 
 #include <stdio.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 #include "cmdline.h"
 #include "util.h"
 
 /* Most instances a pool may declare (instances = N). */
 #define CONFIG_INSTANCES_MAX 4096
+
+/* Most secret = lines of one job, and the highest FD one may name (below
+ * the usual soft fd limit of 1024, and FD_SETSIZE). */
+#define CONFIG_SECRETS_MAX 32
+#define CONFIG_SECRET_FD_MAX 1023
 
 enum restart_policy { RESTART_NO, RESTART_ON_FAILURE, RESTART_ALWAYS, _RESTART_MAX };
 
@@ -31,6 +37,23 @@ enum output_kind {
 struct output_spec {
 	enum output_kind kind;
 	char *path;       /* OUTPUT_FILE / OUTPUT_APPEND; may contain %i/%n */
+};
+
+/* The setrlimit keys, in the order of the key table (SPEC §8). */
+enum job_limit {
+	LIMIT_NOFILE, LIMIT_NPROC, LIMIT_CORE, LIMIT_AS, LIMIT_FSIZE, LIMIT_MEMLOCK, LIMIT_STACK, LIMIT_CPU,
+	_LIMIT_MAX
+};
+
+struct limit_spec {
+	bool set;                /* false: the job gets supd's own limit */
+	rlim_t soft, hard;       /* RLIM_INFINITY: infinity */
+};
+
+/* secret = FD PATH */
+struct secret_spec {
+	int fd;                  /* 3..CONFIG_SECRET_FD_MAX, once per job */
+	char *path;              /* absolute; may contain %i/%n */
 };
 
 struct job_config {
@@ -62,6 +85,10 @@ struct job_config {
 	size_t n_success_exit;
 	int nice;
 	size_t log_lines;        /* lines kept in memory for stdout = log */
+	int umask;               /* -1: supd's own */
+	struct limit_spec limits[_LIMIT_MAX];
+	struct secret_spec *secrets;
+	size_t n_secrets;
 
 	unsigned refs;           /* shared by a job's instances and runs */
 };
@@ -116,5 +143,8 @@ const char *restart_policy_to_string(enum restart_policy p);
 /* The policy named s, or -EINVAL. */
 int restart_policy_from_string(const char *s);
 const char *output_kind_to_string(enum output_kind k);
+/* The key of a limit ("limit_nofile") and its RLIMIT_ resource. */
+const char *job_limit_to_string(enum job_limit l);
+int job_limit_resource(enum job_limit l);
 /* The kind named s, or -EINVAL. */
 int output_kind_from_string(const char *s);

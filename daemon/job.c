@@ -7,6 +7,7 @@
 #include "log.h"
 #include "parse.h"
 #include "policy.h"
+#include "secret.h"
 
 static usec_t real_now(clockid_t clock) {
 	return now_usec(clock);
@@ -88,6 +89,7 @@ void job_free(struct job *j) {
 	runqueue_release(&j->host->queue, &j->slot);
 	sd_event_source_disable_unref(j->timer);
 	joblog_free(j->log);
+	secret_feed_free(j->secrets);
 	run_clear(&j->run);
 	job_config_unref(j->config);
 	job_config_unref(j->pending_config);
@@ -285,6 +287,14 @@ static void job_spawn(struct job *j) {
 		run->stages[i] = (struct stage) { .argv0 = xstrdup(res.argv0[i]), .pid = res.pids[i], .exit_code = -1 };
 		j->host->ops->track_pid(j->host, res.pids[i], j);
 	}
+	/* what the secret pipes did not take before the exec; a job must
+	 * never go on with half a secret */
+	j->secrets = TAKE_PTR(res.secrets);
+	if (j->secrets && (r = secret_feed_start(j->secrets, j->host->event)) < 0) {
+		log_job(LOG_ERR, j->name, run->id, -1, -1, "cannot write its secrets: %s, killing run %" PRIu64,
+			strerror(-r), run->id);
+		signal_run(j, SIGKILL);
+	}
 	spawn_result_free(&res);
 	log_job(LOG_INFO, j->name, run->id, -1, -1, "started run %" PRIu64 " (pid %d)", run->id, (int) j->scope.pgid);
 	j->start_unreported = true;
@@ -394,6 +404,7 @@ static void act_finish(struct job *j) {
 	run_conclude(run, j->config, job_now(j, CLOCK_REALTIME), job_now(j, CLOCK_MONOTONIC));
 	j->host->n_active--;
 	j->scope = (struct scope) { 0 };
+	secret_feed_free(TAKE_PTR(j->secrets));
 	joblog_drain(j->log);   /* the output is in `logs` before anyone hears of the end */
 	log_run_end(j);
 	j->run_unreported = true;

@@ -140,6 +140,7 @@ struct job {
 
 	sd_event_source *timer;      /* backoff, timeout or stop_timeout */
 	struct joblog *log;          /* captured output, NULL until needed */
+	struct secret_feed *secrets; /* the run's secret pipes still being written */
 	bool start_unreported;       /* a run began; "started" not yet emitted */
 	bool run_unreported;         /* the run ended; "exited" not yet emitted */
 

@@ -1,13 +1,13 @@
 /* Process creation (see spawn.h).
  *
  * Everything that can fail in an explainable way (substitution, user
- * lookup, environment file, opening redirections) happens in supd before
- * the child starts. What can only fail in the child (chdir, setuid, exec)
+ * lookup, environment file, a limit supd cannot give, opening
+ * redirections, reading secrets) happens in supd before the child starts.
+ * What can only fail in the child (setrlimit, chdir, setuid, exec)
  * is reported back in a shared mapping: supd is suspended until the child
  * has exec'd or written which step failed and its errno, and exited 127. */
 #include <fcntl.h>
-#include <grp.h>
-#include <pwd.h>
+#include <linux/capability.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sched.h>
@@ -19,24 +19,23 @@
 #ifdef HAVE_VALGRIND_H
 #include <valgrind/valgrind.h>
 #endif
+#include "jobenv.h"
 #include "jobfile.h"
+#include "jobuser.h"
 #include "log.h"
 #include "sd.h"
+#include "secret.h"
 #include "spawn.h"
 #include "subst.h"
 
-
-enum child_step { STEP_DUP, STEP_CHDIR, STEP_NICE, STEP_GROUPS, STEP_SETGID, STEP_SETUID, STEP_EXEC };
+enum child_step {
+	STEP_DUP, STEP_CHDIR, STEP_NICE, STEP_RLIMIT, STEP_GROUPS, STEP_SETGID, STEP_SETUID, STEP_EXEC
+};
 
 struct child_error {
 	int step;
 	int err;
-};
-
-/* Variables supd itself got from systemd that must not leak into jobs. */
-static const char *const private_env[] = {
-	"NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES",
-	"WATCHDOG_USEC", "WATCHDOG_PID", NULL,
+	int arg;                     /* STEP_RLIMIT: which enum job_limit */
 };
 
 struct spawn_ctx {
@@ -44,19 +43,18 @@ struct spawn_ctx {
 	const char *name, *instance;
 	char ***argvs;               /* per stage, substituted */
 	size_t n_stages;
-	char **envp;                 /* points into inherited_env and own_env */
-	char **own_env;              /* the job's own variables, owned */
+	struct jobenv env;
 	char *directory;
 	int fd_in, fd_out, fd_err;   /* -1 never; supd's own 1/2 for inherit */
 	int capture_fd;              /* stdout/stderr = log */
 	const struct spawn_fd *extra; /* besides stdio, for every stage */
 	size_t n_extra;
-	bool as_user;
-	uid_t uid;
-	gid_t gid;
-	gid_t *groups;
-	int n_groups;
-	struct jobfile_cred cred;    /* the rights files are opened with */
+	struct jobuser user;         /* who the run is, the rights files are opened with */
+	bool limit_set[_LIMIT_MAX];  /* what the child sets before the user switch */
+	int limit_resource[_LIMIT_MAX];
+	struct rlimit limits[_LIMIT_MAX];
+	struct secret *secrets[CONFIG_SECRETS_MAX];   /* of jc->secrets, read */
+	int secret_fds[CONFIG_SECRETS_MAX];  /* the read ends for the stage starting */
 	struct spawn_result *res;
 };
 
@@ -70,139 +68,6 @@ static int fail(struct spawn_ctx *c, int err, int exit_status, const char *fmt, 
 	va_end(ap);
 	c->res->exit_status = exit_status;
 	return err > 0 ? -err : err;
-}
-
-static bool env_key_matches(const char *entry, const char *kv) {
-	size_t k = strcspn(kv, "=");
-	return strncmp(entry, kv, k) == 0 && entry[k] == '=';
-}
-
-/* Set KEY=VALUE in v, replacing an existing KEY. */
-static char **env_set(char **v, const char *kv) {
-	for (size_t i = 0; v && v[i]; i++)
-		if (env_key_matches(v[i], kv)) {
-			free(v[i]);
-			v[i] = xstrdup(kv);
-			return v;
-		}
-	return strv_push(v, kv);
-}
-
-static bool is_private_env(const char *kv) {
-	for (size_t i = 0; private_env[i]; i++)
-		if (env_key_matches(kv, private_env[i]))
-			return true;
-	return false;
-}
-
-static char *strip_quotes(char *v) {
-	size_t n = strlen(v);
-	if (n >= 2 && (v[0] == '"' || v[0] == '\'') && v[n - 1] == v[0]) {
-		v[n - 1] = '\0';
-		return v + 1;
-	}
-	return v;
-}
-
-/* Longest line of an environment_file. */
-#define ENV_FILE_LINE_MAX (64 * 1024)
-
-/* KEY=VALUE lines; blank lines and '#' comments are skipped, "export " and
- * matching quotes around the value are accepted. The file is opened with
- * the job user's rights and bounded (jobfile.h). */
-static int read_environment_file(struct spawn_ctx *c, const char *path, char ***envp) {
-	_cleanup_free_ char *data = NULL;
-	const char *why;
-	size_t len;
-	unsigned lineno = 0;
-	int r = jobfile_read(path, &c->cred, &data, &len, &why);
-
-	if (r < 0)
-		return fail(c, r, 126, "environment_file %s: %s", path, why ? why : strerror(-r));
-	if (memchr(data, '\0', len))
-		return fail(c, EINVAL, 126, "environment_file %s: holds a NUL byte", path);
-	for (char *line = data, *end; *line; line = end) {
-		end = line + strcspn(line, "\n");
-		size_t n = (size_t) (end - line);
-		if (*end)
-			*end++ = '\0';
-		lineno++;
-		if (n > ENV_FILE_LINE_MAX)
-			return fail(c, EINVAL, 126, "environment_file %s:%u: line longer than 64 KiB", path, lineno);
-		while (n > 0 && line[n - 1] == '\r')
-			line[--n] = '\0';
-		char *s = line + strspn(line, " \t");
-		if (*s == '\0' || *s == '#')
-			continue;
-		if (strncmp(s, "export ", 7) == 0)
-			s += 7 + strspn(s + 7, " \t");
-		char *eq = strchr(s, '=');
-		size_t klen = eq ? (size_t) (eq - s) : 0;
-		if (!eq || klen == 0 || strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") != klen)
-			return fail(c, EINVAL, 126, "environment_file %s:%u: expected KEY=VALUE", path, lineno);
-		*eq = '\0';
-		_cleanup_free_ char *kv = xasprintf("%s=%s", s, strip_quotes(eq + 1));
-		*envp = env_set(*envp, kv);
-	}
-	return 0;
-}
-
-/* supd's own environment without private_env, as pointers into environ:
- * taken once, as supd never changes its environment after startup. */
-static char **inherited_env;
-static size_t n_inherited_env;
-
-static void inherited_env_init(void) {
-	if (inherited_env)
-		return;
-	for (char **e = environ; e && *e; e++)
-		n_inherited_env++;
-	inherited_env = xcalloc(n_inherited_env + 1, sizeof(char *));
-	n_inherited_env = 0;
-	for (char **e = environ; e && *e; e++)
-		if (!is_private_env(*e))
-			inherited_env[n_inherited_env++] = *e;
-}
-
-static bool env_has_key(char *const *v, const char *kv) {
-	for (size_t i = 0; v && v[i]; i++)
-		if (env_key_matches(v[i], kv))
-			return true;
-	return false;
-}
-
-/* The job's variables (SUPD_JOB, SUPD_INSTANCE, environment_file, then
- * environment) in c->own_env, and c->envp: the inherited variables they do
- * not override, then them. Only c->own_env is copied per spawn. */
-static int build_environment(struct spawn_ctx *c) {
-	char **own = NULL;
-	size_t n = 0;
-
-	_cleanup_free_ char *job = xasprintf("SUPD_JOB=%s", c->name);
-	_cleanup_free_ char *inst = xasprintf("SUPD_INSTANCE=%s", c->instance);
-	own = env_set(own, job);
-	own = env_set(own, inst);
-	if (c->jc->environment_file) {
-		_cleanup_free_ char *path = subst_expand(c->jc->environment_file, c->instance, c->name);
-		int r = read_environment_file(c, path, &own);
-		if (r < 0) {
-			strv_free(own);
-			return r;
-		}
-	}
-	for (char **e = c->jc->environment; e && *e; e++) {
-		_cleanup_free_ char *kv = subst_expand(*e, c->instance, c->name);
-		own = env_set(own, kv);
-	}
-	inherited_env_init();
-	c->own_env = own;
-	c->envp = xcalloc(n_inherited_env + strv_length(own) + 1, sizeof(char *));
-	for (size_t i = 0; i < n_inherited_env; i++)
-		if (!env_has_key(own, inherited_env[i]))
-			c->envp[n++] = inherited_env[i];
-	for (char **e = own; *e; e++)
-		c->envp[n++] = *e;
-	return 0;
 }
 
 static int build_argv(struct spawn_ctx *c) {
@@ -231,48 +96,116 @@ static int build_argv(struct spawn_ctx *c) {
 }
 
 static int resolve_user(struct spawn_ctx *c) {
-	const struct job_config *jc = c->jc;
-	struct passwd *pw;
+	char *error = NULL;
+	int r = jobuser_resolve(c->jc, &c->user, &error);
 
-	if (!jc->user)
+	if (r < 0) {
+		(void) fail(c, r, 126, "%s", error);
+		free(error);
+	}
+	return r;
+}
+
+static int build_environment(struct spawn_ctx *c) {
+	char *error = NULL;
+	int r = jobenv_build(&c->env, c->jc, c->name, c->instance, c->user.env, &c->user.cred, &error);
+
+	if (r < 0) {
+		(void) fail(c, r, 126, "%s", error);
+		free(error);
+	}
+	return r;
+}
+
+/* Without limit_nofile a job gets the fd limit supd started with. */
+static struct rlimit child_nofile;
+static bool child_nofile_set;
+
+void spawn_set_child_nofile(const struct rlimit *rl) {
+	child_nofile = *rl;
+	child_nofile_set = true;
+}
+
+/* fs.nr_open: the most fds any process may have, or 0 if unknown. */
+static rlim_t nr_open(void) {
+	char buf[32];
+	ssize_t n;
+	int fd = open("/proc/sys/fs/nr_open", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
 		return 0;
-	errno = 0;
-	pw = getpwnam(jc->user);
-	if (!pw)
-		return fail(c, errno ? errno : ESRCH, 126, "unknown user %s", jc->user);
-	if (geteuid() != 0) {
-		if (pw->pw_uid == geteuid())
-			return 0;
-		return fail(c, EPERM, 126, "cannot run as user %s: supd is not running as root", jc->user);
-	}
-	c->as_user = true;
-	c->uid = pw->pw_uid;
-	c->gid = pw->pw_gid;
-	if (jc->group) {
-		errno = 0;
-		struct group *gr = getgrnam(jc->group);
-		if (!gr)
-			return fail(c, errno ? errno : ESRCH, 126, "unknown group %s", jc->group);
-		c->gid = gr->gr_gid;
-	}
-	int n = 16;
-	for (;;) {
-		c->groups = xreallocarray(c->groups, (size_t) n, sizeof(gid_t));
-		int want = n;
-		if (getgrouplist(pw->pw_name, c->gid, c->groups, &want) >= 0) {
-			c->n_groups = want;
-			c->cred = (struct jobfile_cred) {
-				.as_user = true, .uid = c->uid, .gid = c->gid,
-				.groups = c->groups, .n_groups = (size_t) want,
-			};
-			return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	return (rlim_t) strtoull(buf, NULL, 10);
+}
+
+/* CAP_SYS_RESOURCE in effect: root has it, unless a container took it. */
+static bool may_raise_limits(void) {
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
+
+	if (syscall(SYS_capget, &h, d) < 0)
+		return geteuid() == 0;
+	return d[CAP_TO_INDEX(CAP_SYS_RESOURCE)].effective & CAP_TO_MASK(CAP_SYS_RESOURCE);
+}
+
+static const char *rlim_str(rlim_t v, char *buf, size_t size) {
+	if (v == RLIM_INFINITY)
+		return "infinity";
+	(void) snprintf(buf, size, "%llu", (unsigned long long) v);
+	return buf;
+}
+
+/* The limits the child sets, checked here where the reason can be told:
+ * the kernel refuses a hard limit above supd's own unless supd is root
+ * (CAP_SYS_RESOURCE), and more fds than fs.nr_open to anyone. limit_nofile = infinity is
+ * fs.nr_open (as systemd's LimitNOFILE=infinity). */
+static int prepare_limits(struct spawn_ctx *c) {
+	char b1[32], b2[32];
+	bool privileged = may_raise_limits();
+
+	for (int l = 0; l < _LIMIT_MAX; l++) {
+		const struct limit_spec *ls = &c->jc->limits[l];
+		const char *key = job_limit_to_string((enum job_limit) l);
+		struct rlimit want = { .rlim_cur = ls->soft, .rlim_max = ls->hard }, own;
+
+		c->limit_resource[l] = job_limit_resource((enum job_limit) l);
+		if (!ls->set)
+			continue;
+		if (l == LIMIT_NOFILE) {
+			rlim_t max = nr_open();
+			if (max > 0 && want.rlim_max == RLIM_INFINITY) {
+				want.rlim_max = max;
+				if (want.rlim_cur == RLIM_INFINITY)
+					want.rlim_cur = max;
+			}
+			if (max > 0 && want.rlim_max > max)
+				return fail(c, EPERM, 126, "%s %s is above fs.nr_open (%llu)", key,
+					    rlim_str(want.rlim_max, b1, sizeof(b1)), (unsigned long long) max);
 		}
-		if (want <= n)
-			want = n * 2;
-		if (want > 65536)
-			return fail(c, E2BIG, 126, "user %s is in too many groups", jc->user);
-		n = want;
+		if (!privileged && getrlimit(c->limit_resource[l], &own) == 0 && want.rlim_max > own.rlim_max)
+			return fail(c, EPERM, 126, "%s %s is above supd's own hard limit (%s), which only root may raise",
+				    key, rlim_str(want.rlim_max, b1, sizeof(b1)), rlim_str(own.rlim_max, b2, sizeof(b2)));
+		c->limit_set[l] = true;
+		c->limits[l] = want;
 	}
+	return 0;
+}
+
+/* Every secret of the job, read as supd (SPEC §8): a missing or unreadable
+ * one fails the spawn, naming the path only. */
+static int read_secrets(struct spawn_ctx *c) {
+	for (size_t i = 0; i < c->jc->n_secrets; i++) {
+		_cleanup_free_ char *path = subst_expand(c->jc->secrets[i].path, c->instance, c->name);
+		const char *why = NULL;
+		int r = secret_read(path, &c->secrets[i], &why);
+		if (r < 0)
+			return fail(c, r, 126, "secret %s: %s", path, why ? why : strerror(-r));
+	}
+	return 0;
 }
 
 static int open_null(struct spawn_ctx *c, const char *what, int flags, int *ret) {
@@ -288,7 +221,7 @@ static int open_null(struct spawn_ctx *c, const char *what, int flags, int *ret)
 static int open_target(struct spawn_ctx *c, const char *what, const char *tmpl, int flags, int *ret) {
 	_cleanup_free_ char *path = subst_expand(tmpl, c->instance, c->name);
 	const char *why;
-	int fd = jobfile_open_stdio(path, flags, &c->cred, &why);
+	int fd = jobfile_open_stdio(path, flags, &c->user.cred, &why);
 	if (fd < 0)
 		return fail(c, fd, 126, "%s %s: %s", what, path, why ? why : strerror(-fd));
 	*ret = fd;
@@ -339,14 +272,6 @@ static int open_stdio(struct spawn_ctx *c) {
 		return 0;
 	}
 	return open_output(c, "stderr", &jc->stderr_spec, STDERR_FILENO, &c->fd_err);
-}
-
-static struct rlimit child_nofile;
-static bool child_nofile_set;
-
-void spawn_set_child_nofile(const struct rlimit *rl) {
-	child_nofile = *rl;
-	child_nofile_set = true;
 }
 
 /* The fd map of a child: fd target[i] of the child is what slot[i] holds.
@@ -455,20 +380,28 @@ static int child_main(void *arg) {
 
 	if (c->jc->nice != 0 && setpriority(PRIO_PROCESS, 0, c->jc->nice) < 0)
 		child_fail(a, STEP_NICE);
-	if (child_nofile_set)
+	/* prlimit64, a plain system call: it allocates nothing */
+	if (!c->limit_set[LIMIT_NOFILE] && child_nofile_set)
 		(void) setrlimit(RLIMIT_NOFILE, &child_nofile);
-	if (c->as_user) {
-		if (syscall(SYS_setgroups, (size_t) c->n_groups, c->groups) < 0)
+	for (int l = 0; l < _LIMIT_MAX; l++)
+		if (c->limit_set[l] && setrlimit(c->limit_resource[l], &c->limits[l]) < 0) {
+			a->err->arg = l;
+			child_fail(a, STEP_RLIMIT);
+		}
+	if (c->jc->umask >= 0)
+		(void) umask((mode_t) c->jc->umask);
+	if (c->user.as_user) {
+		if (syscall(SYS_setgroups, (size_t) c->user.n_groups, c->user.groups) < 0)
 			child_fail(a, STEP_GROUPS);
-		if (syscall(SYS_setresgid, c->gid, c->gid, c->gid) < 0)
+		if (syscall(SYS_setresgid, c->user.gid, c->user.gid, c->user.gid) < 0)
 			child_fail(a, STEP_SETGID);
-		if (syscall(SYS_setresuid, c->uid, c->uid, c->uid) < 0)
+		if (syscall(SYS_setresuid, c->user.uid, c->user.uid, c->user.uid) < 0)
 			child_fail(a, STEP_SETUID);
 	}
 	/* as the job's user: a directory it may not enter stays closed */
 	if (c->directory && chdir(c->directory) < 0)
 		child_fail(a, STEP_CHDIR);
-	execvpe(c->argvs[a->stage][0], c->argvs[a->stage], c->envp);
+	execvpe(c->argvs[a->stage][0], c->argvs[a->stage], c->env.envp);
 	child_fail(a, STEP_EXEC);
 }
 
@@ -481,6 +414,7 @@ static void describe_child_error(struct spawn_ctx *c, size_t stage, const struct
 	case STEP_DUP: what = "pass fds"; break;
 	case STEP_CHDIR: what = "chdir"; prog = c->directory; break;
 	case STEP_NICE: what = "set nice"; prog = ""; break;
+	case STEP_RLIMIT: what = "set"; prog = job_limit_to_string((enum job_limit) ce->arg); break;
 	case STEP_GROUPS: what = "setgroups"; prog = c->jc->user; break;
 	case STEP_SETGID: what = "setgid"; prog = c->jc->user; break;
 	case STEP_SETUID: what = "setuid"; prog = c->jc->user; break;
@@ -577,6 +511,12 @@ static void map_build(const struct spawn_ctx *c, const int src_stdio[3], struct 
 		src[m->n++] = c->extra[k].source;
 		m->max_target = MAX(m->max_target, c->extra[k].target);
 	}
+	/* this stage's own pipe for each secret */
+	for (size_t k = 0; k < c->jc->n_secrets; k++) {
+		m->target[m->n] = c->jc->secrets[k].fd;
+		src[m->n++] = c->secret_fds[k];
+		m->max_target = MAX(m->max_target, c->jc->secrets[k].fd);
+	}
 	m->lowest_slot = m->highest_slot = slot[0];
 	for (size_t i = 1; i < m->n; i++) {
 		m->lowest_slot = slot[i] < m->lowest_slot ? slot[i] : m->lowest_slot;
@@ -594,8 +534,9 @@ static void map_build(const struct spawn_ctx *c, const int src_stdio[3], struct 
 #define CHILD_CLONE_FLAGS (CLONE_VM | CLONE_VFORK | SIGCHLD)
 #endif
 
-/* Start one stage; returns once it has exec'd or reported why it could not. */
-static int start_stage(struct spawn_ctx *c, size_t i, int in, int out) {
+/* Start one stage with its fds ready; returns once it has exec'd or
+ * reported why it could not. */
+static int start_stage_with(struct spawn_ctx *c, size_t i, int in, int out) {
 	struct fd_map map;
 	int src[SLOTS_MAX];
 	struct child_args a = {
@@ -605,7 +546,7 @@ static int start_stage(struct spawn_ctx *c, size_t i, int in, int out) {
 	int r = child_area_init();
 
 	if (r >= 0)
-		r = slots_ensure(3 + c->n_extra);
+		r = slots_ensure(3 + c->n_extra + c->jc->n_secrets);
 	if (r < 0)
 		return fail(c, r, 126, "cannot set up process creation: %s", strerror(-r));
 	const int stdio[3] = { in, out, c->fd_err };
@@ -614,7 +555,7 @@ static int start_stage(struct spawn_ctx *c, size_t i, int in, int out) {
 		(void) slots_fill(NULL, map.n);
 		return fail(c, r, 126, "cannot pass fds to the job: %s", strerror(-r));
 	}
-	*child_report = (struct child_error) { .step = -1 };
+	*child_report = (struct child_error) { .step = -1, .arg = -1 };
 	a.err = child_report;
 	/* no signal handler may run on the child's stack */
 	sigfillset(&all);
@@ -643,6 +584,39 @@ static int start_stage(struct spawn_ctx *c, size_t i, int in, int out) {
 		return -ce.err;
 	}
 	return 0;
+}
+
+static void close_secret_fds(struct spawn_ctx *c) {
+	for (size_t k = 0; k < c->jc->n_secrets; k++)
+		if (c->secret_fds[k] >= 0) {
+			close(c->secret_fds[k]);
+			c->secret_fds[k] = -1;
+		}
+}
+
+/* A pipe per secret for the stage about to start, filled as far as each
+ * takes before the exec; the rest goes to the run's feed (secret.h). */
+static int open_secret_fds(struct spawn_ctx *c) {
+	for (size_t k = 0; k < c->jc->n_secrets; k++) {
+		int r = secret_pipe(c->secrets[k], &c->res->secrets, &c->secret_fds[k]);
+		if (r < 0) {
+			_cleanup_free_ char *path = subst_expand(c->jc->secrets[k].path, c->instance, c->name);
+			close_secret_fds(c);
+			return fail(c, r, 126, "secret %s: cannot make its pipe: %s", path, strerror(-r));
+		}
+	}
+	return 0;
+}
+
+/* Start stage i with its own secret pipes. */
+static int start_stage(struct spawn_ctx *c, size_t i, int in, int out) {
+	int r = open_secret_fds(c);
+
+	if (r < 0)
+		return r;
+	r = start_stage_with(c, i, in, out);
+	close_secret_fds(c);   /* the stage has its own */
+	return r;
 }
 
 static int start_pipeline(struct spawn_ctx *c) {
@@ -687,9 +661,11 @@ static void close_target(const struct spawn_ctx *c, int fd) {
 		close(fd);
 }
 
-/* Extra targets are 3 and up, each once. */
+/* Extra targets are 3 and up, each once, and none a secret's fd. */
 static int check_extra(struct spawn_ctx *c) {
-	if (c->n_extra > SPAWN_EXTRA_FDS_MAX)
+	const struct job_config *jc = c->jc;
+
+	if (c->n_extra + jc->n_secrets > SPAWN_EXTRA_FDS_MAX)
 		return fail(c, E2BIG, 126, "more than %d extra fds for one job", SPAWN_EXTRA_FDS_MAX);
 	for (size_t k = 0; k < c->n_extra; k++) {
 		if (c->extra[k].target < 3 || c->extra[k].source < 0)
@@ -697,8 +673,23 @@ static int check_extra(struct spawn_ctx *c) {
 		for (size_t l = 0; l < k; l++)
 			if (c->extra[l].target == c->extra[k].target)
 				return fail(c, EINVAL, 126, "fd %d mapped twice", c->extra[k].target);
+		for (size_t l = 0; l < jc->n_secrets; l++)
+			if (jc->secrets[l].fd == c->extra[k].target)
+				return fail(c, EINVAL, 126, "fd %d mapped twice (a secret's)", c->extra[k].target);
 	}
 	return 0;
+}
+
+/* Files supd creates for the job (stdout = PATH) have mode 0666 & ~umask
+ * with the job's umask: supd has one thread, so its own may change
+ * around the opens. */
+static int open_stdio_umask(struct spawn_ctx *c) {
+	if (c->jc->umask < 0)
+		return open_stdio(c);
+	mode_t old = umask((mode_t) c->jc->umask);
+	int r = open_stdio(c);
+	(void) umask(old);
+	return r;
 }
 
 int spawn_run(const struct job_config *jc, const char *name, const char *instance, int capture_fd,
@@ -711,6 +702,8 @@ int spawn_run(const struct job_config *jc, const char *name, const char *instanc
 	int r;
 
 	memset(res, 0, sizeof(*res));
+	for (size_t k = 0; k < CONFIG_SECRETS_MAX; k++)
+		c.secret_fds[k] = -1;
 	r = check_extra(&c);
 	if (r < 0)
 		return r;
@@ -721,7 +714,11 @@ int spawn_run(const struct job_config *jc, const char *name, const char *instanc
 	if (r >= 0)
 		r = build_environment(&c);
 	if (r >= 0)
-		r = open_stdio(&c);
+		r = prepare_limits(&c);
+	if (r >= 0)
+		r = read_secrets(&c);
+	if (r >= 0)
+		r = open_stdio_umask(&c);
 	if (r >= 0)
 		r = start_pipeline(&c);
 
@@ -732,11 +729,14 @@ int spawn_run(const struct job_config *jc, const char *name, const char *instanc
 	for (size_t i = 0; i < c.n_stages; i++)
 		strv_free(c.argvs[i]);
 	free(c.argvs);
-	free(c.envp);
-	strv_free(c.own_env);
+	jobenv_done(&c.env);
+	jobuser_done(&c.user);
 	free(c.directory);
-	free(c.groups);
+	for (size_t k = 0; k < jc->n_secrets; k++)
+		secret_unref(c.secrets[k]);   /* the feed keeps what it needs */
 	if (r < 0) {
+		secret_feed_free(res->secrets);
+		res->secrets = NULL;
 		res->n_stages = 0;
 		free(res->pids);
 		res->pids = NULL;
@@ -747,6 +747,7 @@ int spawn_run(const struct job_config *jc, const char *name, const char *instanc
 }
 
 void spawn_result_free(struct spawn_result *r) {
+	secret_feed_free(r->secrets);
 	free(r->pids);
 	strv_free(r->argv0);
 	free(r->error);

@@ -1,6 +1,7 @@
 /* Process creation for one run of a job: substitutes %i/%n, resolves the
- * user, opens the redirections, wires the pipeline stages with pipes and
- * starts every stage in one new process group. Job data flows between
+ * user, opens the redirections, reads the secrets, wires the pipeline
+ * stages with pipes and starts every stage in one new process group, with
+ * its limits and umask. Job data flows between
  * stages and files through the kernel only. A failure in any step (missing
  * program, bad directory, unknown user, unopenable file) is reported with
  * its reason and leaves no process behind. */
@@ -10,6 +11,8 @@
 #include <sys/types.h>
 #include "config.h"
 
+struct secret_feed;
+
 struct spawn_result {
 	pid_t pgid;
 	size_t n_stages;
@@ -17,6 +20,10 @@ struct spawn_result {
 	char **argv0;         /* one per stage (NULL-terminated vector) */
 	char *error;          /* on failure: "exec /x/y: No such file or directory" */
 	int exit_status;      /* on failure: 127 (not found) or 126 (other) */
+	/* The part of the secrets the pipes did not take before the exec:
+	 * the caller starts it on its event loop and frees it when the run
+	 * ends (secret.h); NULL when every pipe holds its whole secret. */
+	struct secret_feed *secrets;
 };
 
 /* One entry of a child's fd map: fd `target` of the child is what fd
@@ -31,7 +38,8 @@ struct spawn_fd {
 /* Returns 0 with every stage running, or -errno with result->error set.
  * capture_fd: where stdout/stderr = log go (-1: this job captures nothing).
  * extra: fds every stage gets besides 0-2 (targets 3 and up, each once);
- * the child has no other fd open. */
+ * besides, each stage gets a pipe of its own for each secret of jc (at
+ * its FD); the child has no other fd open. */
 int spawn_run(const struct job_config *jc, const char *name, const char *instance, int capture_fd,
 	      const struct spawn_fd *extra, size_t n_extra, struct spawn_result *result);
 void spawn_result_free(struct spawn_result *r);

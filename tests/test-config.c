@@ -21,6 +21,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -381,7 +382,76 @@ static const char *const variants[] = {
 	"command = true\nsuccess_exit = 0 1",
 	"command = true\nnice = 1",
 	"command = true\nlog_lines = 10",
+	"command = true\nuser = 0",
+	"command = true\numask = 0022",
+	"command = true\numask = 0",
+	"command = true\nlimit_nofile = 1024",
+	"command = true\nlimit_nofile = 1024:2048",
+	"command = true\nlimit_nofile = infinity",
+	"command = true\nlimit_core = 0",
+	"command = true\nlimit_cpu = 0",
+	"command = true\nsecret = 3 /k",
+	"command = true\nsecret = 4 /k",
+	"command = true\nsecret = 3 /k\nsecret = 4 /l",
 };
+
+/* Secrets compare in order: the same two given the other way round
+ * differ (each FD gets its own PATH). */
+START_TEST(test_secret_order)
+{
+	struct supd_config *a = load_text("[job:j]\ncommand = true\nsecret = 3 /k\nsecret = 4 /l\n");
+	struct supd_config *b = load_text("[job:j]\ncommand = true\nsecret = 4 /l\nsecret = 3 /k\n");
+	struct supd_config *c = load_text("[job:j]\ncommand = true\nsecret = 3 /l\nsecret = 4 /k\n");
+
+	ck_assert(!job_config_equal(a->jobs[0], b->jobs[0]));
+	ck_assert(!job_config_equal(a->jobs[0], c->jobs[0]));
+	ck_assert_uint_eq(a->jobs[0]->n_secrets, 2);
+	ck_assert_int_eq(a->jobs[0]->secrets[1].fd, 4);
+	ck_assert_str_eq(a->jobs[0]->secrets[1].path, "/l");
+	config_free(a);
+	config_free(b);
+	config_free(c);
+}
+END_TEST
+
+/* Each enum job_limit has its row, named as job_limit_to_string() says,
+ * at its place of the limits array, and the right resource. */
+START_TEST(test_limit_rows)
+{
+	static const int resources[_LIMIT_MAX] = {
+		RLIMIT_NOFILE, RLIMIT_NPROC, RLIMIT_CORE, RLIMIT_AS, RLIMIT_FSIZE, RLIMIT_MEMLOCK,
+		RLIMIT_STACK, RLIMIT_CPU,
+	};
+
+	for (int l = 0; l < _LIMIT_MAX; l++) {
+		const char *name = job_limit_to_string((enum job_limit) l);
+		const struct key_desc *k = config_keys_find(&config_keys_job, name);
+
+		ck_assert_msg(k, "no row for %s", name);
+		ck_assert_uint_eq(k->offset, offsetof(struct job_config, limits) + (size_t) l * sizeof(struct limit_spec));
+		ck_assert_int_eq(job_limit_resource((enum job_limit) l), resources[l]);
+	}
+	ck_assert_ptr_null(job_limit_to_string(_LIMIT_MAX));
+	ck_assert_int_eq(job_limit_resource(_LIMIT_MAX), -EINVAL);
+
+	struct supd_config *c = load_text("[job:j]\ncommand = true\nlimit_fsize = 10M\nlimit_stack = 8M:infinity\n"
+					  "limit_nproc = 5:7\numask = 027\n");
+	const struct job_config *jc = c->jobs[0];
+	ck_assert(jc->limits[LIMIT_FSIZE].set);
+	ck_assert_uint_eq(jc->limits[LIMIT_FSIZE].soft, 10 * 1024 * 1024);
+	ck_assert_uint_eq(jc->limits[LIMIT_FSIZE].hard, 10 * 1024 * 1024);
+	ck_assert_uint_eq(jc->limits[LIMIT_STACK].soft, 8 * 1024 * 1024);
+	ck_assert(jc->limits[LIMIT_STACK].hard == RLIM_INFINITY);
+	ck_assert_uint_eq(jc->limits[LIMIT_NPROC].soft, 5);
+	ck_assert_uint_eq(jc->limits[LIMIT_NPROC].hard, 7);
+	ck_assert(!jc->limits[LIMIT_CORE].set);
+	ck_assert_int_eq(jc->umask, 027);
+	config_free(c);
+	c = load_text("[job:j]\ncommand = true\n");
+	ck_assert_int_eq(c->jobs[0]->umask, -1);
+	config_free(c);
+}
+END_TEST
 
 START_TEST(test_equal)
 {
@@ -705,6 +775,8 @@ int main(void)
 	tcase_add_test(tc, test_parsed_values);
 	tcase_add_test(tc, test_load_failures);
 	tcase_add_test(tc, test_names_and_strings);
+	tcase_add_test(tc, test_secret_order);
+	tcase_add_test(tc, test_limit_rows);
 	suite_add_tcase(s, tc);
 
 	sr = srunner_create(s);

@@ -141,23 +141,6 @@ class SpawnFailureTest(SupdCase):
                         self.msg(f"processes left behind: {descendants(self.supd_pid())}"))
 
 
-@unittest.skipUnless(os.geteuid() == 0, "user = only applies when supd runs as root")
-class UnknownUserTest(SupdCase):
-    CONFIG = """
-        [job:baduser]
-        command = true
-        user = no-such-user-supd
-        autostart = false
-        """
-
-    def test_unknown_user_is_a_spawn_failure(self):
-        r = self.ctl("run", "baduser")
-        self.assertNotEqual(r.returncode, 0, self.msg("", r))
-        j = self.job("baduser")
-        self.assertEqual(j["state"], "fatal", self.msg(json.dumps(j)))
-        self.assertIn("no-such-user-supd", j["error"] or "", "the reason names the user")
-
-
 class SuccessExitTest(SupdCase):
     CONFIG = """
         [job:three]
