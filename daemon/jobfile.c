@@ -309,9 +309,19 @@ int jobfile_read(const char *path, const struct jobfile_cred *cr, char **data, s
 	_cleanup_close_ int fd = jobfile_open(path, O_RDONLY, cr, false, why);
 	struct buf b = { 0 };
 
+	struct stat st;
+
 	if (fd < 0)
 		return fd;
-	buf_reserve(&b, 4096);
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (st.st_size > JOBFILE_DATA_MAX) {
+		*why = "larger than 1 MiB";
+		return -EFBIG;
+	}
+	/* room for all of it at once: a secret is not left behind in memory
+	 * a growing buffer gave back (unless the file grows meanwhile) */
+	buf_reserve(&b, (size_t) st.st_size + 1);
 	for (;;) {
 		if (b.len > JOBFILE_DATA_MAX) {
 			buf_free(&b);
