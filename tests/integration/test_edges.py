@@ -1,0 +1,127 @@
+"""Protocol and command edges (issue 10, SPEC §1): a wait whose jobs a
+reload removes, `supctl reopen`, `supctl is-active`, and the global options
+-q, --no-legend and --no-pager."""
+import json
+import os
+import subprocess
+import time
+
+from supdtest import SupdCase, SUPCTL, SCALE, T_CMD, T_LONG, _clean_env, read_file, wait_for
+
+
+class Waiter:
+    """supctl ARGS in the background, parked in supd before the test goes on."""
+
+    def __init__(self, case, *args):
+        self.case = case
+        self.p = subprocess.Popen([SUPCTL, "-s", case.sock, *args], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True, env=_clean_env(),
+                                  stdin=subprocess.DEVNULL)
+        case.addCleanup(self.kill)
+        # no event says "parked": give it time to connect and be read
+        time.sleep(0.3 * SCALE)
+        if self.p.poll() is not None:
+            case.fail(f"supctl {' '.join(args)} returned at once: {self.p.communicate()}")
+
+    def result(self):
+        try:
+            out, err = self.p.communicate(timeout=T_CMD)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            self.case.fail(self.case.msg("a waiter got no answer (hangs)"))
+        return self.p.returncode, out, err
+
+    def kill(self):
+        if self.p.poll() is None:
+            self.p.kill()
+            self.p.communicate()
+
+
+class WaitRemovedTest(SupdCase):
+    """A reload that removes jobs stops them, as a user's stop would: a
+    multi-job wait counts them as succeeded (exit 0), a wait on one job
+    exits as a shell would, as after `supctl stop`."""
+    JOBS = """
+        [job:A]
+        command = sleep 300
+
+        [job:B]
+        command = sleep 300
+
+        [job:slow]
+        command = sh -c 'trap "" TERM; sleep 300'
+        stop_timeout = 1s
+
+        [job:flap]
+        command = false
+        restart = always
+        restart_delay = 60s
+        restart_max_delay = 60s
+        """
+    CONFIG = JOBS + """
+        [job:keep]
+        command = sleep 300
+        """
+
+    def remove_all_but_keep(self):
+        self.write_config("[job:keep]\ncommand = sleep 300\n")
+        self.ctl("reload", check=0)
+
+    def test_wait_two_removed_exits_0(self):
+        self.wait_running("A")
+        self.wait_running("B")
+        w = Waiter(self, "wait", "A", "B")
+        wj = Waiter(self, "--json", "wait", "A", "B")
+        self.remove_all_but_keep()
+        rc, out, err = w.result()
+        self.assertEqual(rc, 0, self.msg(f"wait A B after a reload removed both: {out!r} {err!r}"))
+        rc, out, err = wj.result()
+        self.assertEqual(rc, 0, self.msg(f"--json wait A B: {out!r} {err!r}"))
+        jobs = {j["name"]: j for j in json.loads(out)}
+        self.assertEqual(sorted(jobs), ["A", "B"], "the answer lists every job waited for")
+        self.assertEqual({j["state"] for j in jobs.values()}, {"stopped"})
+
+    def test_wait_removed_one_after_the_other(self):
+        # slow needs SIGKILL after 1s: A is gone long before; the answer must
+        # still describe both
+        self.wait_running("A")
+        self.wait_running("slow")
+        w = Waiter(self, "--json", "wait", "A", "slow")
+        self.remove_all_but_keep()
+        rc, out, err = w.result()
+        self.assertEqual(rc, 0, self.msg(f"wait A slow: {out!r} {err!r}"))
+        jobs = {j["name"]: j for j in json.loads(out)}
+        self.assertEqual(sorted(jobs), ["A", "slow"], out)
+        self.assertEqual(jobs["A"]["signal"], "TERM")
+        self.assertEqual(jobs["slow"]["signal"], "KILL")
+
+    def test_wait_one_removed_is_like_a_stop(self):
+        self.wait_running("A")
+        self.wait_running("B")
+        w = Waiter(self, "wait", "A")
+        self.ctl("stop", "A", check=0)
+        by_stop = w.result()
+        self.ctl("start", "A", check=0)
+        self.wait_running("A")
+        w = Waiter(self, "wait", "A")
+        self.remove_all_but_keep()
+        by_reload = w.result()
+        self.assertEqual(by_stop[0], 143, f"wait A, A stopped by TERM: {by_stop}")
+        self.assertEqual(by_reload[0], by_stop[0],
+                         self.msg(f"reload removing A vs supctl stop A: {by_reload} {by_stop}"))
+
+    def test_wait_on_removed_backoff_job(self):
+        self.wait_state("flap", "backoff")
+        self.wait_running("B")
+        w1 = Waiter(self, "wait", "flap")
+        w2 = Waiter(self, "--json", "wait", "flap", "B", "keep", "--timeout", f"{5 * SCALE}s")
+        self.remove_all_but_keep()
+        rc, out, err = w1.result()
+        self.assertEqual(rc, 1, self.msg(f"wait flap (last run: false): {out!r} {err!r}"))
+        rc, out, err = w2.result()
+        # keep is still running: a timeout, naming it alone
+        self.assertEqual(rc, 124, self.msg(f"wait flap B keep: {out!r} {err!r}"))
+        self.assertIn("keep", err)
+        self.assertNotIn("flap", err)
+        self.assertAlive()
+        self.assertEqual(self.job("keep")["state"], "running")
