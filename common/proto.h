@@ -35,6 +35,7 @@
 #define PROTO_CMD_RUN       "run"
 #define PROTO_CMD_RELOAD    "reload"
 #define PROTO_CMD_SHUTDOWN  "shutdown"
+#define PROTO_CMD_REOPEN    "reopen"
 #define PROTO_CMD_VERSION   "version"
 #define PROTO_CMD_SUBSCRIBE "subscribe"
 #define PROTO_CMD_LOGS      "logs"

@@ -13,4 +13,4 @@ extern const struct ctl_command cmd_wait_entry, cmd_run_entry;
 /* cmd-logs.c */
 extern const struct ctl_command cmd_logs_entry, cmd_history_entry, cmd_events_entry;
 /* cmd-daemon.c */
-extern const struct ctl_command cmd_reload_entry, cmd_shutdown_entry, cmd_version_entry;
+extern const struct ctl_command cmd_reload_entry, cmd_shutdown_entry, cmd_reopen_entry, cmd_version_entry;

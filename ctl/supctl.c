@@ -41,6 +41,7 @@ static const struct ctl_command *const commands[] = {
 	&cmd_events_entry,
 	&cmd_reload_entry,
 	&cmd_shutdown_entry,
+	&cmd_reopen_entry,
 	&cmd_version_entry,
 	&help_entry,
 };

@@ -15,6 +15,8 @@ struct commands_hooks {
 	/* Re-read the config: a reply, {"ok":false,...} if it has errors. */
 	json_t *(*reload)(void *userdata);
 	void (*shutdown)(void *userdata);
+	/* Open every log file supd writes again by name (as SIGUSR1). */
+	void (*reopen)(void *userdata);
 	void *userdata;
 };
 
@@ -116,4 +118,5 @@ void cmd_subscribe(struct commands *cmds, struct client *c, json_t *req); /* cmd
 void cmd_logs(struct commands *cmds, struct client *c, json_t *req);
 void cmd_reload(struct commands *cmds, struct client *c, json_t *req);    /* cmd-daemon.c */
 void cmd_shutdown(struct commands *cmds, struct client *c, json_t *req);
+void cmd_reopen(struct commands *cmds, struct client *c, json_t *req);
 void cmd_version(struct commands *cmds, struct client *c, json_t *req);

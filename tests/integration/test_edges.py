@@ -125,3 +125,42 @@ class WaitRemovedTest(SupdCase):
         self.assertNotIn("flap", err)
         self.assertAlive()
         self.assertEqual(self.job("keep")["state"], "running")
+
+
+class ReopenTest(SupdCase):
+    """supctl reopen: as SIGUSR1, every log file supd writes is opened again."""
+    CONFIG = """
+        [job:talker]
+        command = sh -c 'while :; do echo tick; sleep 0.05; done'
+        stdout = log
+
+        [job:t]
+        command = true
+        autostart = false
+        """
+
+    def test_reopen_after_rename(self):
+        self.wait_running("talker")
+        runs = os.path.join(self.state_dir, "runs.jsonl")
+        log = os.path.join(self.state_dir, "logs", "talker.log")
+        self.assertTrue(wait_for(lambda: os.path.exists(log)))
+        self.ctl("run", "t", check=0)
+        self.assertTrue(wait_for(lambda: os.path.exists(runs)))
+        os.rename(runs, runs + ".1")
+        os.rename(log, log + ".1")
+        r = self.ctl("reopen", check=0)
+        self.assertEqual(r.stdout, "", r)
+        r = self.ctl("--json", "reopen", check=0)
+        self.assertEqual(json.loads(r.stdout), {"ok": True})
+        self.ctl("run", "t", check=0)
+        self.assertIn('"name":"t"', read_file(runs) or "",
+                      self.msg("the run history is not written anew after supctl reopen"))
+        self.assertTrue(wait_for(lambda: "tick" in (read_file(log) or ""), T_LONG),
+                        self.msg("captured output does not go to a new log file"))
+        self.assertEqual(self.job("talker")["state"], "running")
+        self.assertIn("reopening log files", self.daemon_log())
+
+    def test_reopen_on_the_socket(self):
+        self.assertEqual(self.request({"cmd": "reopen"}), {"ok": True})
+        r = self.ctl("reopen", "x")
+        self.assertEqual(r.returncode, 2, self.msg("an operand to reopen is a usage error", r))
