@@ -101,6 +101,7 @@
 #define PROTO_STATE_STOPPED "stopped"
 #define PROTO_STATE_EXITED  "exited"
 #define PROTO_STATE_FATAL   "fatal"
+#define PROTO_STATE_RUNNING "running"
 
 /* Values of "event". A transition that starts or ends a run is sent as
  * "started" or "exited" (carrying the new state), then as "state". */

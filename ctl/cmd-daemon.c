@@ -44,6 +44,8 @@ static int cmd_reload(struct ctl *c, _unused_ const struct ctl_args *a) {
 		output_json(resp);
 		return 0;
 	}
+	if (c->quiet)
+		return 0;
 	any |= print_change(resp, PROTO_REP_ADDED);
 	any |= print_change(resp, PROTO_REP_REMOVED);
 	any |= print_change(resp, PROTO_REP_CHANGED);

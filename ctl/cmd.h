@@ -5,7 +5,7 @@
 #include "args.h"
 
 /* cmd-status.c */
-extern const struct ctl_command cmd_status_entry;
+extern const struct ctl_command cmd_status_entry, cmd_is_active_entry;
 /* cmd-jobs.c */
 extern const struct ctl_command cmd_start_entry, cmd_stop_entry, cmd_restart_entry, cmd_signal_entry;
 /* cmd-wait.c */

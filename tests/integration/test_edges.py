@@ -164,3 +164,135 @@ class ReopenTest(SupdCase):
         self.assertEqual(self.request({"cmd": "reopen"}), {"ok": True})
         r = self.ctl("reopen", "x")
         self.assertEqual(r.returncode, 2, self.msg("an operand to reopen is a usage error", r))
+
+
+class IsActiveTest(SupdCase):
+    """supctl is-active PATTERN...: exit 0 if every matched job is running,
+    3 otherwise, 4 for an unknown job (SPEC §1, as systemctl)."""
+    CONFIG = """
+        [job:web]
+        command = sleep 300
+
+        [job:w@]
+        command = sleep 300
+
+        [job:off]
+        command = true
+        autostart = false
+
+        [job:once]
+        command = true
+        """
+
+    def test_running(self):
+        self.wait_running("web")
+        r = self.ctl("is-active", "web", check=0)
+        self.assertEqual(r.stdout, "running\n", r)
+        r = self.ctl("-q", "is-active", "web", check=0)
+        self.assertEqual(r.stdout, "", r)
+
+    def test_not_running(self):
+        self.wait_running("web")
+        self.wait_state("once", "exited")
+        r = self.ctl("is-active", "off", check=3)
+        self.assertEqual(r.stdout, "stopped\n", r)
+        self.ctl("is-active", "once", check=3)
+        r = self.ctl("is-active", "web", "off", check=3)
+        self.assertEqual(sorted(r.stdout.split()), ["running", "stopped"], r)
+        self.ctl("stop", "web", check=0)
+        r = self.ctl("--quiet", "is-active", "web", check=3)
+        self.assertEqual(r.stdout, "", r)
+
+    def test_patterns_and_json(self):
+        self.ctl("start", "w@a", "w@b", check=0)
+        self.ctl("is-active", "w", check=0)
+        self.ctl("is-active", "w@*", "web", check=0)
+        r = self.ctl("--json", "is-active", "w", check=0)
+        self.assertEqual(sorted(j["name"] for j in json.loads(r.stdout)), ["w@a", "w@b"], r)
+        self.ctl("stop", "w@b", check=0)
+        self.ctl("is-active", "w", check=3)
+        r = self.ctl("--json", "is-active", "w@b", check=3)
+        self.assertEqual(json.loads(r.stdout)[0]["state"], "stopped", r)
+
+    def test_unknown_and_usage(self):
+        r = self.ctl("is-active", "nosuch", check=4)
+        self.assertIn("unknown job", r.stderr)
+        self.ctl("is-active", "web", "nosuch", check=4)
+        self.ctl("is-active", check=2)
+
+
+class GlobalOptionsTest(SupdCase):
+    """-q (no summary, no progress), --no-legend (tables without header),
+    --no-pager (accepted)."""
+    CONFIG = """
+        [job:web]
+        command = sleep 300
+
+        [job:t]
+        command = true
+        autostart = false
+        """
+
+    def test_no_legend(self):
+        self.wait_running("web")
+        self.ctl("run", "t", check=0)
+        full = self.ctl("status", check=0).stdout.splitlines()
+        self.assertEqual(full[0].split(), ["NAME", "STATE", "PID", "SINCE", "EXIT", "RESTARTS"])
+        bare = self.ctl("--no-legend", "status", check=0).stdout.splitlines()
+        self.assertEqual([l.split()[:2] for l in bare], [l.split()[:2] for l in full[1:]], bare)
+        # columns are sized by the rows alone: "web" is narrower than "NAME"
+        self.assertRegex(self.ctl("status", "web", "--no-legend", check=0).stdout, r"^web  running ")
+        hist = self.ctl("history", check=0).stdout.splitlines()
+        self.assertEqual(hist[0].split(), ["RUN", "NAME", "STARTED", "DURATION", "EXIT"])
+        bare = self.ctl("history", "--no-legend", check=0).stdout.splitlines()
+        self.assertEqual([l.split()[:2] for l in bare], [l.split()[:2] for l in hist[1:]], bare)
+        self.assertIn("t", [l.split()[1] for l in bare])
+
+    def test_quiet_reload(self):
+        self.write_config(self.CONFIG + "\n[job:new]\ncommand = sleep 300\n")
+        r = self.ctl("-q", "reload", check=0)
+        self.assertEqual(r.stdout, "", r)
+        self.wait_running("new")
+        r = self.ctl("reload", check=0)
+        self.assertEqual(r.stdout, "no changes\n", r)
+        # errors are no summary: still printed
+        self.write(os.path.basename(self.conf), read_file(self.conf) + "[job:bad]\nbogus = 1\n")
+        r = self.ctl("-q", "reload", check=1)
+        self.assertIn("bogus", r.stderr, r)
+
+    def test_quiet_wait_shows_no_progress(self):
+        # progress lines go to a terminal only: give supctl one
+        import pty
+        self.ctl("start", "t", check=0)
+        for quiet, expect in ((False, True), (True, False)):
+            master, slave = pty.openpty()
+            try:
+                args = [SUPCTL, "-s", self.sock] + (["-q"] if quiet else []) + ["wait", "t", "web", "--timeout", "1s"]
+                p = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave,
+                                     env=_clean_env(), text=True)
+                os.close(slave)
+                slave = None
+                p.communicate(timeout=T_CMD)
+                out = b""
+                while True:
+                    try:
+                        chunk = os.read(master, 4096)
+                    except OSError:
+                        break
+                    if not chunk:
+                        break
+                    out += chunk
+            finally:
+                os.close(master)
+                if slave is not None:
+                    os.close(slave)
+            self.assertEqual(p.returncode, 124)
+            self.assertEqual(b"done" in out, expect, f"-q={quiet}: {out!r}")
+
+    def test_no_pager_accepted(self):
+        self.wait_running("web")
+        for args in (("--no-pager", "status"), ("status", "--no-pager"), ("history", "--no-pager")):
+            r = self.ctl(*args, check=0)
+            self.assertTrue(r.stdout.lstrip().startswith(("NAME", "RUN")), r)
+        self.assertIn("web", self.ctl("--no-pager", "status", "web", check=0).stdout)
+        self.ctl("--no-pager=yes", "status", check=2)
