@@ -35,6 +35,7 @@
 #define PROTO_CMD_RUN       "run"
 #define PROTO_CMD_RELOAD    "reload"
 #define PROTO_CMD_SHUTDOWN  "shutdown"
+#define PROTO_CMD_REOPEN    "reopen"
 #define PROTO_CMD_VERSION   "version"
 #define PROTO_CMD_SUBSCRIBE "subscribe"
 #define PROTO_CMD_LOGS      "logs"
@@ -100,6 +101,7 @@
 #define PROTO_STATE_STOPPED "stopped"
 #define PROTO_STATE_EXITED  "exited"
 #define PROTO_STATE_FATAL   "fatal"
+#define PROTO_STATE_RUNNING "running"
 
 /* Values of "event". A transition that starts or ends a run is sent as
  * "started" or "exited" (carrying the new state), then as "state". */

@@ -23,6 +23,9 @@
 static const struct ctl_option global_options[] = {
 	{ 's', "socket", "SOCKET", "control socket (default: $SUPD_SOCKET, else supd's default)" },
 	{ OPT_JSON, "json", NULL, "print JSON (job arrays, JSON lines for streams)" },
+	{ 'q', "quiet", NULL, "no progress line, no summary (reload's changes, is-active's states)" },
+	{ OPT_NO_LEGEND, "no-legend", NULL, "print tables without their header line" },
+	{ OPT_NO_PAGER, "no-pager", NULL, "accepted for systemctl's sake: supctl never pages" },
 	{ 'h', "help", NULL, "show help and exit" },
 	{ OPT_VERSION, "version", NULL, "show supctl's version and exit" },
 };

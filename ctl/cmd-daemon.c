@@ -1,4 +1,4 @@
-/* supctl reload, shutdown and version: verbs about supd itself. */
+/* supctl reload, shutdown, reopen and version: verbs about supd itself. */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
@@ -44,6 +44,8 @@ static int cmd_reload(struct ctl *c, _unused_ const struct ctl_args *a) {
 		output_json(resp);
 		return 0;
 	}
+	if (c->quiet)
+		return 0;
 	any |= print_change(resp, PROTO_REP_ADDED);
 	any |= print_change(resp, PROTO_REP_REMOVED);
 	any |= print_change(resp, PROTO_REP_CHANGED);
@@ -52,8 +54,9 @@ static int cmd_reload(struct ctl *c, _unused_ const struct ctl_args *a) {
 	return 0;
 }
 
-static int cmd_shutdown(struct ctl *c, _unused_ const struct ctl_args *a) {
-	json_auto_t *req = request_new(PROTO_CMD_SHUTDOWN);
+/* A request whose answer is {"ok":true} alone. */
+static int call_simple(struct ctl *c, const char *cmd) {
+	json_auto_t *req = request_new(cmd);
 	json_auto_t *resp = NULL;
 	int r;
 
@@ -62,6 +65,14 @@ static int cmd_shutdown(struct ctl *c, _unused_ const struct ctl_args *a) {
 	if (c->json)
 		output_json(resp);
 	return 0;
+}
+
+static int cmd_shutdown(struct ctl *c, _unused_ const struct ctl_args *a) {
+	return call_simple(c, PROTO_CMD_SHUTDOWN);
+}
+
+static int cmd_reopen(struct ctl *c, _unused_ const struct ctl_args *a) {
+	return call_simple(c, PROTO_CMD_REOPEN);
 }
 
 static int cmd_version(struct ctl *c, _unused_ const struct ctl_args *a) {
@@ -100,6 +111,14 @@ const struct ctl_command cmd_reload_entry = {
 const struct ctl_command cmd_shutdown_entry = {
 	"shutdown", "", 0, 0, cmd_shutdown,
 	"stop every job and make supd exit", NULL, { { 0 } },
+};
+
+const struct ctl_command cmd_reopen_entry = {
+	"reopen", "", 0, 0, cmd_reopen,
+	"reopen every log file supd writes",
+	"As SIGUSR1 to supd: the run history (runs.jsonl) and the logs/NAME.log\n"
+	"files of running jobs are opened again by name, for logrotate's\n"
+	"postrotate.", { { 0 } },
 };
 
 const struct ctl_command cmd_version_entry = {

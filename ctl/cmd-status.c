@@ -1,4 +1,4 @@
-/* supctl status. */
+/* supctl status and is-active: verbs that only read the jobs' states. */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
@@ -75,6 +75,49 @@ static int cmd_status(struct ctl *c, const struct ctl_args *a) {
 		(void) render_status_table(jobs, stdout);
 	return 0;
 }
+
+/* As systemctl is-active: every matched job's state, one a line (none with
+ * -q), and exit 0 only if all of them are running. */
+static int cmd_is_active(struct ctl *c, const struct ctl_args *a) {
+	json_auto_t *req = request_new(PROTO_CMD_STATUS);
+	json_auto_t *resp = NULL;
+	json_t *jobs, *job;
+	bool all = true;
+	size_t i;
+	int r;
+
+	if ((r = request_set_jobs(req, a, 0)))
+		return r;
+	if (c->json) {
+		if ((r = split_call_jobs(c, req, &resp, &jobs)))
+			return r;
+	} else {
+		json_t *cols = json_array();
+		if (!cols || json_array_append_new(cols, json_string(PROTO_JOB_STATE)) < 0)
+			abort();   /* only out of memory */
+		request_set(req, PROTO_REQ_COLUMNS, cols);
+		if ((r = split_call(c, req, &resp)))
+			return r;
+		if (!(jobs = request_answer_array(resp, PROTO_REP_ROWS)))
+			return EXIT_UNREACHABLE;
+	}
+	json_array_foreach(jobs, i, job) {
+		const char *state = json_string_value(c->json ? json_object_get(job, PROTO_JOB_STATE)
+							     : json_array_get(job, 0));
+		all &= streq_ptr(state, PROTO_STATE_RUNNING);
+		if (!c->json && !c->quiet)
+			printf("%s\n", state ? state : "unknown");
+	}
+	return all ? 0 : EXIT_NOT_ACTIVE;
+}
+
+const struct ctl_command cmd_is_active_entry = {
+	"is-active", "PATTERN...", 1, -1, cmd_is_active,
+	"exit 0 if every matched job is running",
+	"Prints the state of each matched job, one a line (nothing with -q), and\n"
+	"exits 0 if all are running, 3 otherwise (as systemctl is-active); an\n"
+	"unknown job exits 4.", { { 0 } },
+};
 
 const struct ctl_command cmd_status_entry = {
 	"status", "[PATTERN...]", 0, -1, cmd_status,

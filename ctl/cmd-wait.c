@@ -56,7 +56,7 @@ static int cmd_wait(struct ctl *c, const struct ctl_args *a) {
 
 	if ((r = request_set_jobs(req, a, 0)))
 		return r;
-	if (isatty(STDERR_FILENO))    /* scripts stay quiet */
+	if (!c->quiet && isatty(STDERR_FILENO))    /* scripts stay quiet */
 		request_set(req, PROTO_REQ_PROGRESS, json_true());
 	if (a->opt[OPT_TIMEOUT]) {
 		usec_t t;

@@ -18,12 +18,14 @@ enum {
 	EXIT_USAGE = 2,
 	EXIT_UNREACHABLE = 3,
 	EXIT_REFUSED = 4,
+	EXIT_NOT_ACTIVE = 3,       /* is-active, as systemctl */
 	EXIT_TIMED_OUT = 124,
 };
 
 struct ctl {
 	struct conn conn;
 	bool json;                 /* --json */
+	bool quiet;                /* -q: no progress, no summary */
 	bool progress_shown;       /* a progress line is on stderr */
 	bool print_jobs_raw;       /* print a reply's jobs as received (--json) */
 };

@@ -278,6 +278,12 @@ char *job_failure_text(const json_t *job) {
 
 /* --- tables --- */
 
+static bool legend = true;
+
+void render_set_legend(bool on) {
+	legend = on;
+}
+
 struct table {
 	size_t n_cols;
 	const char *const *header;
@@ -323,19 +329,20 @@ static void print_cell(FILE *f, const char *s, size_t width, bool right, bool la
 			fputc(' ', f);
 }
 
-/* Prints the header and rows, each column padded to its widest value. */
+/* Prints the header (unless --no-legend) and rows, each column padded to
+ * its widest value. */
 static int table_print(const struct table *t, FILE *f) {
 	_cleanup_free_ size_t *width = xcalloc(t->n_cols, sizeof(size_t));
 
 	for (size_t c = 0; c < t->n_cols; c++) {
-		width[c] = text_width(t->header[c]);
+		width[c] = legend ? text_width(t->header[c]) : 0;
 		for (size_t r = 0; r < t->n_rows; r++) {
 			size_t w = text_width(t->cells[r * t->n_cols + c]);
 			if (w > width[c])
 				width[c] = w;
 		}
 	}
-	for (size_t r = 0; r <= t->n_rows; r++) {
+	for (size_t r = legend ? 0 : 1; r <= t->n_rows; r++) {
 		for (size_t c = 0; c < t->n_cols; c++) {
 			const char *s = r == 0 ? t->header[c] : t->cells[(r - 1) * t->n_cols + c];
 			if (c > 0)

@@ -19,6 +19,10 @@ char *job_failure_text(const json_t *job);
  * of a status request for a table. */
 extern const char *const render_status_fields[];
 
+/* Whether tables start with their header line (--no-legend: not); on by
+ * default. */
+void render_set_legend(bool on);
+
 /* Table NAME STATE PID SINCE EXIT RESTARTS from status "rows" (arrays of
  * render_status_fields), one line per job; a job with an error gets a
  * "  error: ..." line under its row. Returns 0 or -errno. */

@@ -23,6 +23,7 @@
 #include "conn.h"
 #include "ctl.h"
 #include "output.h"
+#include "render.h"
 #include "util.h"
 
 static const struct ctl_command help_entry;
@@ -30,6 +31,7 @@ static const struct ctl_command help_entry;
 /* The verbs, in the order "supctl --help" lists them. */
 static const struct ctl_command *const commands[] = {
 	&cmd_status_entry,
+	&cmd_is_active_entry,
 	&cmd_start_entry,
 	&cmd_stop_entry,
 	&cmd_restart_entry,
@@ -41,6 +43,7 @@ static const struct ctl_command *const commands[] = {
 	&cmd_events_entry,
 	&cmd_reload_entry,
 	&cmd_shutdown_entry,
+	&cmd_reopen_entry,
 	&cmd_version_entry,
 	&help_entry,
 };
@@ -81,6 +84,8 @@ int main(int argc, char **argv) {
 	if (r < 0) {
 		conn_init(&c.conn, &conn_unix, args.opt['s']);
 		c.json = args.opt[OPT_JSON] != NULL;
+		c.quiet = args.opt['q'] != NULL;
+		render_set_legend(!args.opt[OPT_NO_LEGEND]);
 		r = args.cmd->exec(&c, &args);
 		conn_close(&c.conn);
 	}

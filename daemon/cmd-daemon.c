@@ -1,4 +1,4 @@
-/* Commands about supd itself: reload, shutdown, version. */
+/* Commands about supd itself: reload, shutdown, reopen, version. */
 #include "commands.h"
 #include "proto.h"
 
@@ -11,6 +11,12 @@ void cmd_shutdown(struct commands *cmds, struct client *c, json_t *req) {
 	const struct commands_hooks *h = &cmds->hooks;
 	client_reply(c, proto_ok());
 	h->shutdown(h->userdata);
+}
+
+void cmd_reopen(struct commands *cmds, struct client *c, json_t *req) {
+	const struct commands_hooks *h = &cmds->hooks;
+	h->reopen(h->userdata);
+	client_reply(c, proto_ok());
 }
 
 void cmd_version(struct commands *cmds, struct client *c, json_t *req) {

@@ -24,9 +24,11 @@ void cmd_start(struct commands *cmds, struct client *c, json_t *req) {
 	free(v);
 }
 
-static void reply_settled(struct client *c, struct job *const *jobs, size_t n, enum cmd_park_until until,
-			  bool timed_out) {
-	cmd_reply_jobs(c, jobs, n);
+static void reply_settled(struct client *c, const struct cmd_parked *p, bool timed_out) {
+	struct buf b = { 0 };
+	buf_appendf(&b, "{\"ok\":true");
+	cmd_park_append_jobs(&b, p);
+	client_reply_text(c, &b);
 }
 
 void cmd_stop(struct commands *cmds, struct client *c, json_t *req) {

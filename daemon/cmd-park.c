@@ -1,8 +1,11 @@
 /* Requests parked until their jobs settle (wait, run, stop, restart). The
  * job observer checks them as jobs change; a job removed by a reload is
- * re-checked from the event loop (recheck), never inside the removal. */
+ * re-checked from the event loop (recheck), never inside the removal, and
+ * its last object is kept for the answer: a reload stops a job as a user's
+ * stop does, and a wait on several jobs must still see it to count it. */
 #include "commands.h"
 #include "log.h"
+#include "proto.h"
 
 struct cmd_parked {
 	struct client_task task;    /* first: the client hands it back on cancel */
@@ -10,6 +13,7 @@ struct cmd_parked {
 	struct client *client;
 	enum cmd_park_until until;
 	struct job **jobs;          /* NULL entries: removed by reload */
+	char **gone;                /* [i]: jobs[i]'s object when it was removed */
 	size_t n, done_upto;        /* jobs[0..done_upto) are known settled */
 	sd_event_source *timer;     /* "timeout" */
 	cmd_park_done_fn *done;
@@ -29,6 +33,10 @@ static void parked_free(struct cmd_parked *p) {
 	if (p->next)
 		p->next->prev = p->prev;
 	sd_event_source_disable_unref(p->timer);
+	if (p->gone)
+		for (size_t i = 0; i < p->n; i++)
+			free(p->gone[i]);
+	free(p->gone);
 	free(p->jobs);
 	free(p);
 }
@@ -68,7 +76,7 @@ static void report_progress(struct cmd_parked *p) {
 static void complete(struct cmd_parked *p, bool timed_out) {
 	struct client *c = p->client;
 
-	p->done(c, p->jobs, p->n, p->until, timed_out);
+	p->done(c, p, timed_out);
 	parked_free(p);
 	client_task_end(c);
 }
@@ -134,6 +142,12 @@ void cmd_park_job_removed(struct commands *cmds, struct job *j) {
 	for (struct cmd_parked *p = cmds->parked; p; p = p->next)
 		for (size_t i = 0; i < p->n; i++)
 			if (p->jobs[i] == j) {
+				struct buf b = { 0 };
+
+				job_json_append(&b, j, NULL);
+				if (!p->gone)
+					p->gone = xcalloc(p->n, sizeof(*p->gone));
+				p->gone[i] = b.data;
 				p->jobs[i] = NULL;
 				p->recheck = true;   /* that may have been the last one */
 				(void) sd_event_source_set_enabled(cmds->recheck, SD_EVENT_ONESHOT);
@@ -152,4 +166,31 @@ int cmd_park_recheck(sd_event_source *s, void *userdata) {
 		}
 	}
 	return 0;
+}
+
+void cmd_park_append_unfinished(struct buf *b, const struct cmd_parked *p) {
+	bool first = true;
+
+	buf_append(b, "[", 1);
+	for (size_t i = 0; i < p->n; i++)
+		if (!cmd_park_settled(p->jobs[i], p->until)) {
+			if (!first)
+				buf_append(b, ",", 1);
+			proto_append_string(b, p->jobs[i]->name);
+			first = false;
+		}
+	buf_append(b, "]", 1);
+}
+
+void cmd_park_append_jobs(struct buf *b, const struct cmd_parked *p) {
+	buf_appendf(b, ",\"jobs\":[");
+	for (size_t i = 0; i < p->n; i++) {
+		if (i)
+			buf_append(b, ",", 1);
+		if (p->jobs[i])
+			job_json_append(b, p->jobs[i], NULL);
+		else
+			buf_append(b, p->gone[i], strlen(p->gone[i]));
+	}
+	buf_append(b, "]}", 2);
 }

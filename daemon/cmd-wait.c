@@ -1,22 +1,12 @@
 /* Commands that answer when jobs are final: wait, run. */
 #include "commands.h"
-#include "proto.h"
 
-static void reply_waited(struct client *c, struct job *const *jobs, size_t n, enum cmd_park_until until,
-			 bool timed_out) {
+static void reply_waited(struct client *c, const struct cmd_parked *p, bool timed_out) {
 	struct buf b = { 0 };
-	bool first = true;
 
-	buf_appendf(&b, "{\"ok\":true,\"timed_out\":%s,\"unfinished\":[", timed_out ? "true" : "false");
-	for (size_t i = 0; i < n; i++)
-		if (jobs[i] && !cmd_park_settled(jobs[i], until)) {
-			if (!first)
-				buf_append(&b, ",", 1);
-			proto_append_string(&b, jobs[i]->name);
-			first = false;
-		}
-	buf_append(&b, "]", 1);
-	cmd_reply_append_jobs(&b, jobs, n);
+	buf_appendf(&b, "{\"ok\":true,\"timed_out\":%s,\"unfinished\":", timed_out ? "true" : "false");
+	cmd_park_append_unfinished(&b, p);
+	cmd_park_append_jobs(&b, p);
 	client_reply_text(c, &b);
 }
 

@@ -14,6 +14,7 @@ static const struct cmd_entry commands[] = {
 	{ "run", cmd_run },
 	{ "reload", cmd_reload },
 	{ "shutdown", cmd_shutdown },
+	{ "reopen", cmd_reopen },
 	{ "version", cmd_version },
 	{ "subscribe", cmd_subscribe },
 	{ "logs", cmd_logs },

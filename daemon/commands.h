@@ -15,6 +15,8 @@ struct commands_hooks {
 	/* Re-read the config: a reply, {"ok":false,...} if it has errors. */
 	json_t *(*reload)(void *userdata);
 	void (*shutdown)(void *userdata);
+	/* Open every log file supd writes again by name (as SIGUSR1). */
+	void (*reopen)(void *userdata);
 	void *userdata;
 };
 
@@ -77,16 +79,20 @@ enum cmd_park_until {
 	UNTIL_STOPPED,    /* stop: no process left */
 	UNTIL_RESTARTED,  /* restart: no longer stopping */
 };
-/* Called once, when the jobs settle or the timeout passes; jobs[i] NULL:
- * removed by a reload. Must reply. */
-typedef void cmd_park_done_fn(struct client *c, struct job *const *jobs, size_t n, enum cmd_park_until until,
-			      bool timed_out);
+/* Called once, when the jobs settle or the timeout passes; must reply,
+ * with the helpers below. */
+typedef void cmd_park_done_fn(struct client *c, const struct cmd_parked *p, bool timed_out);
 /* Park c until jobs settle; takes ownership of jobs. With "progress" in
  * the request and more than one job, progress lines are sent meanwhile. */
 void cmd_park(struct commands *cmds, struct client *c, struct job **jobs, size_t n, enum cmd_park_until until,
 	      usec_t timeout, json_t *request, cmd_park_done_fn *done);
 /* Whether a job has reached what a parked request waits for. */
 bool cmd_park_settled(const struct job *j, enum cmd_park_until until);
+/* [names] of the jobs not settled yet. */
+void cmd_park_append_unfinished(struct buf *b, const struct cmd_parked *p);
+/* ,"jobs":[...]} closing a reply begun by the caller: every job parked
+ * for, in order; a job removed by a reload as it was when removed. */
+void cmd_park_append_jobs(struct buf *b, const struct cmd_parked *p);
 void cmd_park_job_changed(struct commands *cmds, struct job *j);
 void cmd_park_job_removed(struct commands *cmds, struct job *j);
 /* The recheck defer source's callback (userdata: the struct commands). */
@@ -112,4 +118,5 @@ void cmd_subscribe(struct commands *cmds, struct client *c, json_t *req); /* cmd
 void cmd_logs(struct commands *cmds, struct client *c, json_t *req);
 void cmd_reload(struct commands *cmds, struct client *c, json_t *req);    /* cmd-daemon.c */
 void cmd_shutdown(struct commands *cmds, struct client *c, json_t *req);
+void cmd_reopen(struct commands *cmds, struct client *c, json_t *req);
 void cmd_version(struct commands *cmds, struct client *c, json_t *req);

@@ -443,7 +443,9 @@ int main(int argc, char **argv) {
 		supervisor_add_observer(d.sup, &d.history_observer);
 	}
 	d.sup->on_idle_after_shutdown = on_idle_after_shutdown;
-	struct commands_hooks hooks = { .reload = do_reload, .shutdown = do_shutdown, .userdata = &d };
+	struct commands_hooks hooks = {
+		.reload = do_reload, .shutdown = do_shutdown, .reopen = do_reopen, .userdata = &d,
+	};
 	r = commands_new(d.event, d.sup, &hooks, &d.cmds);
 	if (r >= 0)
 		r = control_new(d.event, listen_fd, control_gid, have_group, commands_dispatch, d.cmds, &d.ctl);
