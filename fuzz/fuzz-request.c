@@ -35,6 +35,7 @@
 #include "config.h"
 #include "control.h"
 #include "log.h"
+#include "reload.h"
 #include "supervisor.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -237,6 +238,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
 	return 0;
 }
 
+/* The reopen hook, as supd's main does it (there is no history here). */
+static void hook_reopen(void *userdata) {
+	struct harness *h = userdata;
+	supervisor_reopen_logs(h->sup);
+}
+
 /* The reload hook, as supd's main does it. */
 static json_t *hook_reload(void *userdata) {
 	struct harness *h = userdata;
@@ -327,7 +334,7 @@ static void run_until_idle(struct harness *h, struct conn *conns, size_t n, usec
 	while (now_usec(CLOCK_MONOTONIC) < deadline) {
 		if (pump(h, conns, n))
 			continue;
-		if (h->sup->n_active == 0)
+		if (h->sup->host.n_active == 0)
 			return;
 		/* a job process is running: wait for its SIGCHLD */
 		if (sd_event_run(h->event, 20 * USEC_PER_MSEC) < 0)
@@ -368,9 +375,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 		abort();
 	if (config_load(conf_path[0], &c, &errs) < 0)
 		abort();
-	if (supervisor_new(h.event, c, state_dir, &h.sup) < 0)
+	if (supervisor_new(h.event, c, state_dir, 1, &h.sup) < 0)
 		abort();
-	struct commands_hooks hooks = { .reload = hook_reload, .shutdown = hook_shutdown, .userdata = &h };
+	struct commands_hooks hooks = {
+		.reload = hook_reload, .shutdown = hook_shutdown, .reopen = hook_reopen, .userdata = &h,
+	};
 	if (commands_new(h.event, h.sup, &hooks, &h.cmds) < 0 ||
 	    control_new(h.event, listen_fd, 0, false, commands_dispatch, h.cmds, &h.ctl) < 0)
 		abort();
@@ -404,8 +413,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 	run_until_idle(&h, conns, n_conns, deadline);
 	supervisor_shutdown(h.sup);
 	run_until_idle(&h, conns, n_conns, deadline + INPUT_DEADLINE_USEC);
-	if (h.sup->n_active != 0) {
-		fprintf(stderr, "fuzz-request: %zu jobs still have processes after shutdown\n", h.sup->n_active);
+	if (h.sup->host.n_active != 0) {
+		fprintf(stderr, "fuzz-request: %zu jobs still have processes after shutdown\n", h.sup->host.n_active);
 		abort();
 	}
 	control_free(h.ctl);
