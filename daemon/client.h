@@ -16,6 +16,8 @@ struct client_task {
 	/* The client is gone first: free the task; the client must not be
 	 * used any more. */
 	void (*cancel)(struct client_task *t);
+	/* Optional: called after client_wait_drained() (below). */
+	void (*drained)(struct client_task *t);
 };
 
 /* One reply line (steals msg). */
@@ -26,6 +28,15 @@ void client_reply_error(struct client *c, const char *fmt, ...) _printf_(2, 3);
 /* Lines of JSON text, each with its newline, sent as they are (an event
  * shared by every subscriber is serialised once). */
 void client_send_text(struct client *c, const char *text, size_t n);
+
+/* Bytes queued for c that its peer has not taken yet. */
+size_t client_unsent(const struct client *c);
+/* For a task that writes a long reply in pieces (history): it pauses while
+ * more than mark bytes are unsent, rather than pile up output for a client
+ * that does not read. The task's drained() is called once, from the event
+ * loop, when at most mark bytes are unsent (soon, if that is so already);
+ * a client that goes first cancels the task instead. */
+void client_wait_drained(struct client *c, size_t mark);
 
 /* The request is answered later: no further request of this client runs
  * until client_task_end(). */

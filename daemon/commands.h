@@ -22,6 +22,7 @@ struct commands_hooks {
 
 struct cmd_parked;
 struct cmd_stream;
+struct cmd_history;
 
 /* What every command runs against. */
 struct commands {
@@ -32,6 +33,12 @@ struct commands {
 	struct cmd_parked *parked;   /* requests waiting for jobs (cmd-park.c) */
 	sd_event_source *recheck;    /* re-checks them outside job callbacks */
 	struct cmd_stream *streams;  /* subscribers and log followers (cmd-stream.c) */
+	/* history requests in progress (cmd-query.c): those ready for their
+	 * next step, in a circle taking turns; the source of their steps,
+	 * there while any request is */
+	struct cmd_history *history_ready;
+	sd_event_source *history_step;
+	size_t n_history;
 };
 
 struct cmd_entry {

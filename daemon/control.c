@@ -5,7 +5,9 @@
  * user can lock them out. Output is bounded per client and in total: a
  * client is dropped when a message comes while it holds more than
  * max_output unread, or when it has held more than that for stall_timeout
- * without reading (only one big reply can get it there); past
+ * without reading (only one big reply built at once can get it there,
+ * such as a status of thousands of jobs; a long reply written in pieces
+ * waits for its reader instead, client_wait_drained()); past
  * max_total_output for all clients together, those that have waited
  * longest for their reader go first. */
 #include <fcntl.h>
@@ -33,6 +35,8 @@ struct client {
 	bool eof;                  /* peer sent everything it will send (it may still read) */
 	bool closing;              /* free once the output is flushed */
 	bool kick;                 /* run its next request, from the loop */
+	bool drain_wait;           /* call task->drained once out.len <= drain_mark */
+	size_t drain_mark;
 	struct client_task *task;  /* a request answered later, or the stream */
 	struct client *prev, *next;
 };
@@ -221,7 +225,7 @@ void client_send_text(struct client *c, const char *p, size_t n) {
 	client_queued(c, before);
 }
 
-/* A big reply (status of 10,000 jobs, a long history) leaves a high-water
+/* A big reply (a status of 10,000 jobs) leaves a high-water
  * mark of small freed objects: hand it back to the system. */
 static void release_after(size_t reply_bytes) {
 	if (reply_bytes > (1u << 20))
@@ -272,7 +276,28 @@ void client_task_begin(struct client *c, struct client_task *t) {
 
 void client_task_end(struct client *c) {
 	c->task = NULL;
+	c->drain_wait = false;
 	client_kick(c);        /* requests that queued up behind this one */
+}
+
+size_t client_unsent(const struct client *c) {
+	return c->out.len;
+}
+
+void client_wait_drained(struct client *c, size_t mark) {
+	c->drain_wait = true;
+	c->drain_mark = mark;
+	if (c->out.len <= mark)        /* already: from the loop, as promised */
+		(void) sd_event_source_set_enabled(c->ctl->sweeper, SD_EVENT_ONESHOT);
+}
+
+/* The peer has read enough of a task's output for it to go on. */
+static void drain_check(struct client *c) {
+	if (c->drain_wait && c->task && !c->closing && c->out.len <= c->drain_mark) {
+		c->drain_wait = false;
+		if (c->task->drained)
+			c->task->drained(c->task);
+	}
 }
 
 void client_stream(struct client *c, struct client_task *t) {
@@ -282,6 +307,7 @@ void client_stream(struct client *c, struct client_task *t) {
 
 void client_close(struct client *c) {
 	c->task = NULL;
+	c->drain_wait = false;
 	c->closing = true;
 	client_update_events(c);
 }
@@ -346,11 +372,13 @@ static int on_sweep(sd_event_source *s, void *userdata) {
 	struct control *ctl = userdata;
 	struct client *c, *next;
 
-	for (c = ctl->clients; c; c = c->next)
+	for (c = ctl->clients; c; c = c->next) {
+		drain_check(c);
 		if (c->kick && !c->closing) {
 			c->kick = false;
 			client_process(c);
 		}
+	}
 	for (c = ctl->clients; c; c = next) {
 		next = c->next;
 		if (c->closing && c->out.len == 0)
@@ -375,6 +403,8 @@ static int on_client_io(sd_event_source *s, int fd, uint32_t revents, void *user
 	}
 	if ((revents & EPOLLOUT) && client_flush(c) < 0)
 		revents |= EPOLLHUP;
+	if (!(revents & (EPOLLERR | EPOLLHUP)))
+		drain_check(c);
 	/* requests sent just before hanging up are still carried out */
 	client_process(c);
 	if (revents & (EPOLLERR | EPOLLHUP)) {

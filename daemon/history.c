@@ -1,64 +1,69 @@
 /* The persistent run log (see history.h). */
 #include <fcntl.h>
 #include <inttypes.h>
-#include <malloc.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include "history.h"
 #include "jobjson.h"
-#include "names.h"
 #include "proc.h"
 #include "log.h"
 #include "proto.h"
 #include "util.h"
 
-/* Read a whole file (bounded by the rotation size, with slack). */
-static int read_file(const char *path, struct buf *out) {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	char chunk[65536];
+/* One line: a record for fn, or a bad one counted. */
+static void record_line(const char *p, size_t len, void (*fn)(json_t *rec, void *ud), void *ud, size_t *bad) {
+	json_error_t err;
 
+	if (len == 0)
+		return;
+	json_t *rec = json_loadb(p, len, 0, &err);
+	if (json_is_object(rec))
+		fn(rec, ud);
+	else
+		(*bad)++;
+	json_decref(rec);
+}
+
+/* Call fn for each complete, parseable line of a file, read in pieces (a
+ * whole 16 MB file in memory left supd at 176 MB after startup); count the
+ * bad ones, a torn last line among them (*ret_torn). Returns 0 or -errno. */
+static int for_each_record(const char *path, void (*fn)(json_t *rec, void *ud), void *ud, size_t *ret_bad,
+			   bool *ret_torn) {
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	struct buf b = { 0 };
+	int r = 0;
+
+	*ret_bad = 0;
+	*ret_torn = false;
 	if (fd < 0)
 		return -errno;
 	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof(chunk));
+		buf_reserve(&b, 65536);
+		ssize_t n = read(fd, b.data + b.len, 65536);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return 0;
-		buf_append(out, chunk, (size_t) n);
-		if (out->len > 4 * (size_t) HISTORY_MAX_SIZE)
-			return -EFBIG;
-	}
-}
-
-/* Call fn for each complete, parseable line; count the bad ones. */
-static size_t for_each_record(const struct buf *b, void (*fn)(json_t *rec, void *ud), void *ud) {
-	size_t bad = 0;
-
-	if (!b->data)      /* empty file: no NULL + 0 (UB) */
-		return 0;
-	const char *p = b->data, *end = b->data + b->len;
-
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t) (end - p));
-		if (!nl) {      /* torn last line */
-			bad++;
+		if (n <= 0) {
+			r = n < 0 ? -errno : 0;
 			break;
 		}
-		if (nl > p) {
-			json_error_t err;
-			json_t *rec = json_loadb(p, (size_t) (nl - p), 0, &err);
-			if (json_is_object(rec))
-				fn(rec, ud);
-			else
-				bad++;
-			json_decref(rec);
+		b.len += (size_t) n;
+		const char *p = b.data, *end = b.data + b.len, *nl;
+		while ((nl = memchr(p, '\n', (size_t) (end - p)))) {
+			record_line(p, (size_t) (nl - p), fn, ud, ret_bad);
+			p = nl + 1;
 		}
-		p = nl + 1;
+		buf_consume(&b, (size_t) (p - b.data));
+		if (b.len > (size_t) HISTORY_MAX_SIZE) {     /* no record is that long */
+			r = -EFBIG;
+			break;
+		}
 	}
-	return bad;
+	if (r == 0 && b.len > 0) {       /* torn last line */
+		(*ret_bad)++;
+		*ret_torn = true;
+	}
+	buf_free(&b);
+	return r;
 }
 
 static void note_max_run(json_t *rec, void *ud) {
@@ -70,7 +75,6 @@ static void note_max_run(json_t *rec, void *ud) {
 
 int history_open(const char *state_dir, struct history **ret) {
 	struct history *h = xcalloc(1, sizeof(*h));
-	struct buf b = { 0 };
 	struct stat st;
 
 	h->path = xasprintf("%s/%s", state_dir, HISTORY_FILE);
@@ -87,22 +91,18 @@ int history_open(const char *state_dir, struct history **ret) {
 	/* run numbers continue from the highest one recorded */
 	for (int i = 0; i < 2; i++) {
 		const char *path = i == 0 ? h->rotated_path : h->path;
-		b.len = 0;
-		int r = read_file(path, &b);
-		if (r < 0) {
-			if (r != -ENOENT)
-				log_warnx("cannot read %s: %s", path, strerror(-r));
-			continue;
-		}
-		size_t bad = for_each_record(&b, note_max_run, &h->last_run_id);
+		size_t bad;
+		bool torn;
+		int r = for_each_record(path, note_max_run, &h->last_run_id, &bad, &torn);
+		if (r < 0 && r != -ENOENT)
+			log_warnx("cannot read %s: %s", path, strerror(-r));
 		if (bad)
 			log_warnx("%s: skipped %zu unreadable record%s (a torn write from a crash?)", path, bad,
 				  bad == 1 ? "" : "s");
 		/* never append to a torn line: end it so it stays one bad line */
-		if (i == 1 && b.len > 0 && b.data[b.len - 1] != '\n' && write_all(h->fd, "\n", 1) == 0)
+		if (i == 1 && torn && write_all(h->fd, "\n", 1) == 0)
 			h->size++;
 	}
-	buf_free(&b);
 	*ret = h;
 	return 0;
 }
@@ -114,6 +114,7 @@ void history_close(struct history *h) {
 		close(h->fd);
 	free(h->path);
 	free(h->rotated_path);
+	free(h->scratch);
 	free(h);
 }
 
@@ -171,74 +172,12 @@ int history_append(struct history *h, const char *line, size_t len, uint64_t run
 	return 0;
 }
 
-struct query {
-	const char *const *patterns;
-	size_t n_patterns;
-	size_t limit;      /* 0 = all */
-	json_t *out;
-};
-
-/* Keep the newest limit records of out. */
-static void keep_last(json_t **out, size_t limit) {
-	size_t n = json_array_size(*out);
-	if (limit == 0 || n <= limit)
-		return;
-	json_t *tail = json_array();
-	for (size_t i = n - limit; i < n; i++)
-		json_array_append(tail, json_array_get(*out, i));
-	json_decref(*out);
-	*out = tail;
-}
-
-static void collect(json_t *rec, void *ud) {
-	struct query *q = ud;
-	const char *name = json_string_value(json_object_get(rec, "name"));
-	if (!name || json_object_get(rec, "event"))   /* a started record: no finished run */
-		return;
-	bool match = q->n_patterns == 0;
-	for (size_t i = 0; !match && i < q->n_patterns; i++)
-		match = job_name_matches(name, q->patterns[i]);
-	if (!match)
-		return;
-	json_array_append(q->out, rec);
-	/* with a limit, never hold more than twice that many records */
-	if (q->limit > 0 && json_array_size(q->out) >= 2 * q->limit)
-		keep_last(&q->out, q->limit);
-}
-
-json_t *history_query(struct history *h, const char *const *patterns, size_t n_patterns, size_t limit,
-		      size_t *ret_skipped) {
-	struct query q = { .patterns = patterns, .n_patterns = n_patterns, .limit = limit, .out = json_array() };
-	struct buf b = { 0 };
-	size_t skipped = 0, read_max = 0;
-
-	for (int i = 0; i < 2; i++) {
-		b.len = 0;
-		if (read_file(i == 0 ? h->rotated_path : h->path, &b) == 0)
-			skipped += for_each_record(&b, collect, &q);
-		if (b.len > read_max)
-			read_max = b.len;
-	}
-	buf_free(&b);
-	keep_last(&q.out, limit);
-	/* reading megabytes of history leaves a high-water mark of freed
-	 * memory: hand it back to the system */
-	if (read_max > (1u << 20))
-		(void) malloc_trim(0);
-	if (ret_skipped)
-		*ret_skipped = skipped;
-	return q.out;
-}
-
 void history_for_each(struct history *h, void (*fn)(json_t *rec, void *ud), void *ud) {
-	struct buf b = { 0 };
-
 	for (int i = 0; i < 2; i++) {
-		b.len = 0;
-		if (read_file(i == 0 ? h->rotated_path : h->path, &b) == 0)
-			(void) for_each_record(&b, fn, ud);
+		size_t bad;
+		bool torn;
+		(void) for_each_record(i == 0 ? h->rotated_path : h->path, fn, ud, &bad, &torn);
 	}
-	buf_free(&b);
 }
 
 /* "started": what a restarted supd needs to find the run's processes
