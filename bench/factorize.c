@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* factorize: a CPU-bound worker for the demo's compute pool and benchmarks.
  * Factorises the numbers from START to START+COUNT-1 by trial division and
  * prints how many primes it met and the work time.

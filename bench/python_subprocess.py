@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """The textbook Python answer to "run these commands, N at a time": a
 bounded thread pool whose workers each do subprocess.Popen(...) and
 communicate(). One of the competitors of bench/run.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* spawn-floor: the floor for supd's batch benchmarks. Runs a command N
  * times with at most P copies in flight, using nothing but posix_spawnp()
  * and waitpid(): no config, no bookkeeping, no output capture. Whatever a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Split a job's command into pipeline stages of argv, with shell-like
  * quoting but no shell: '...' is literal, "..." allows \" \\ \$ \`,
  * a backslash outside quotes escapes the next character, and an unquoted

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Logging to stderr ("ident: message") or to the systemd journal with
  * structured fields. Each message is formatted into one allocation and
  * written at once, so lines from supd never interleave or truncate. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Logging in the OpenBSD daemon style: log_warn adds strerror(errno),
  * log_warnx does not; fatal/fatalx exit. Backends: stderr (default) or the
  * systemd journal (with structured fields, see log_job()). */

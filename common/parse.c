@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Strict parsers for configuration and command-line values. None of them
  * skips leading or trailing whitespace or accepts trailing garbage; outputs
  * are written only on success. */

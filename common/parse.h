@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Strict parsers for configuration and command-line values. Each returns 0
  * or -EINVAL/-ERANGE and never accepts trailing garbage. */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Newline-delimited JSON framing (see proto.h). */
 #include <stdarg.h>
 #include <stdio.h>

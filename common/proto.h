@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The control protocol shared by supd and supctl.
  *
  * SOCK_STREAM Unix socket; newline-delimited JSON: one request object per

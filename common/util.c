@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Small helpers shared by supd and supctl: checked allocation, string
  * vectors, a growable buffer, full writes and time formatting. */
 #ifndef _GNU_SOURCE

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Small helpers shared by supd and supctl: ownership cleanup, checked
  * allocation, string vectors and time. */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* supctl's command line (see args.h). */
 #ifdef HAVE_CONFIG_H
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* supctl's command line: the shape of a verb's table row, and parsing of
  * argv into global options, the verb, its options and its operands. */
 #pragma once

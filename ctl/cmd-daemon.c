@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* supctl reload, shutdown, reopen and version: verbs about supd itself. */
 #ifdef HAVE_CONFIG_H
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* supctl start, stop, restart and signal: verbs that act on jobs now. */
 #ifdef HAVE_CONFIG_H
 #include "config.h"

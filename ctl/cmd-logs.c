@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* supctl logs, history and events: what jobs wrote and did. */
 #ifdef HAVE_CONFIG_H
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* supctl status and is-active: verbs that only read the jobs' states. */
 #ifdef HAVE_CONFIG_H
 #include "config.h"

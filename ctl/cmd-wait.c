@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* supctl wait and run: verbs answered when jobs are final. */
 #ifdef HAVE_CONFIG_H
 #include "config.h"

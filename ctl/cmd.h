@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The verbs of supctl, one table row each (struct ctl_command), defined
  * next to their code in a cmd-*.c file per family; supctl.c lists them. */
 #pragma once

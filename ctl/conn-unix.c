@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The Unix socket transport: supd's control socket on this machine. */
 #ifdef HAVE_CONFIG_H
 #include "config.h"

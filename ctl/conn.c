@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* What every transport to supd shares: line framing and I/O (conn.h). */
 #ifdef HAVE_CONFIG_H
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* A connection to supd: request lines out, reply lines in, over one of
  * several transports.
  *

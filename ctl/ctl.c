@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Requests and answers over a connection to supd (see ctl.h). */
 #ifdef HAVE_CONFIG_H
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* A supctl session with supd: one connection, requests and their answers.
  *
  * A verb builds a request (request.h), sends it with ctl_call() (or

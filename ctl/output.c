@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* supctl's output (see output.h). */
 #ifdef HAVE_CONFIG_H
 #include "config.h"

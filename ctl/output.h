@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* What supctl writes: messages on stderr, JSON and lines on stdout, and
  * the write errors of stdout, which decide the exit status at the end. */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Rendering of job, run and event objects for supctl (see render.h). */
 #ifdef HAVE_CONFIG_H
 #include "config.h"

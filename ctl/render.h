@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Human-readable rendering of the daemon's job, run and event objects
  * (SPEC §4) for supctl: aligned tables, durations, exit descriptions. */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Requests to supd (see request.h). */
 #ifdef HAVE_CONFIG_H
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Building requests (doc/protocol.md) and reading the parts of answers. */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Job results (see result.h). */
 #ifdef HAVE_CONFIG_H
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* What the job objects of an answer mean for supctl's exit status. */
 #pragma once
 

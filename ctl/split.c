@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Splitting a request on a long list of job names (see split.h). */
 #ifdef HAVE_CONFIG_H
 #include "config.h"

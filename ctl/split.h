@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Requests on more job names than one request holds (PROTO_MAX_REQUEST):
  * thousands of template instances named one by one. */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* supctl: the command-line client of supd's control socket.
  *
  * Every verb is one row of the table below (name, usage, operand counts,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* What a control command sees of the client that sent it: replies, the
  * messages before a late reply, and the two ways a request outlives the
  * call that runs it (a task answered later; a stream). Implemented by

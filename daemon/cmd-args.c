@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Arguments of control requests, checked; each bad one is an error reply. */
 #include "commands.h"
 #include "parse.h"

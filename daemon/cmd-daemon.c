@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Commands about supd itself: reload, shutdown, reopen, version. */
 #include "commands.h"
 #include "proto.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Commands that change jobs: start, stop, restart, signal. */
 #include <signal.h>
 #include "commands.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Requests parked until their jobs settle (wait, run, stop, restart). The
  * job observer checks them as jobs change; a job removed by a reload is
  * re-checked from the event loop (recheck), never inside the removal, and

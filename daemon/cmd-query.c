@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Commands that only read: status, history. */
 #include "commands.h"
 #include "history.h"

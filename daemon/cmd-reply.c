@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Replies made of job objects or rows, written straight as JSON text. */
 #include "commands.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Commands that turn the connection into a stream: subscribe (job events)
  * and logs with follow (a job's output lines). */
 #include "commands.h"

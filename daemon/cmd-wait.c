@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Commands that answer when jobs are final: wait, run. */
 #include "commands.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The table of control commands and the dispatch of a request line
  * (protocol in doc/protocol.md). */
 #include "commands.h"

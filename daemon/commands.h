@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Control commands: one table of descriptors (commands.c), the commands
  * grouped by family in cmd-*.c. Adding a command means one entry in the
  * table, its function in the file of its family, and one verb in supctl.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The normalised configuration: every setting of [supd] and of each job,
  * defaults spelled out, one value a line, in the order of the key table.
  * Each value is printed by its key's row, so the dump parses back to an

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Collected configuration problems: see config-errors.h. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE

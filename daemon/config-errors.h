@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The problems found while reading a configuration: errors and warnings as
  * "FILE:LINE: message", collected in one pass and sorted at the end by
  * file (in the order the files were read) and line. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The bounded reader of configuration files: see config-file.h. getline()
  * would grow a buffer to the size of a newline-free file (265 MB for a
  * 256 MB include) and fopen() blocks on a FIFO; this reads with read(2)

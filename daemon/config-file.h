@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* A configuration file read one physical line at a time, bounded (SPEC §2,
  * §11): only regular files, at most CONFIG_FILE_MAX bytes, lines of at most
  * CONFIG_LINE_MAX bytes. Memory stays below a line's worth whatever the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The key table: which keys [job:NAME] and [supd] have, the type and
  * field of each, in the order of the dump. The types are in
  * config-types.c. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The key table of the configuration: one row per key of [supd] and of
  * [job:NAME]. A row names the key, its value type and its field; the type
  * parses, compares and prints the value (config-types.c), so

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The reader of the configuration file: files and includes, lines,
  * sections, and errors as "FILE:LINE: message".
  *

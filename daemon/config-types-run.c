@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The value types of what a run is given (SPEC §8): its user and group,
  * umask, setrlimit limits and secrets. */
 #ifndef _GNU_SOURCE

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The value types of the configuration keys: for each, the strict parser,
  * the comparison reload relies on, and the printer of the normalised dump. */
 #ifndef _GNU_SOURCE

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The value types of the configuration keys (struct key_type): each
  * parses, compares and prints one kind of value. Those of what a run is
  * given (identity, umask, limits, secrets) are in config-types-run.c, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The configuration model: defaults, reference counting, lookups, the
  * resolution of "auto" and the enum string tables. Reading is in
  * config-read.c, the keys in config-keys.c, the dump in config-dump.c,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The parsed configuration: the [supd] section and one job_config per
  * [job:NAME] section. Parsing collects every error as "FILE:LINE: message"
  * in one pass; a config with errors is never applied.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Binding the control socket without a path race (SPEC §11).
  *
  * chown/chmod by path after bind let whoever owns the socket's directory

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The control socket (see control.h).
  *
  * Limits (SPEC §11, doc/protocol.md "Limits"): connections are counted per

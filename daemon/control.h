@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The control socket: accepting clients, checking peers with SO_PEERCRED,
  * reading newline-delimited requests with a size limit and handing each to
  * a dispatch function, writing replies without ever blocking supd. What a

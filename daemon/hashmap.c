@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Linear-probing hash map (see hashmap.h). */
 #include <string.h>
 #include "hashmap.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* An open-addressing hash map from a key (string or integer) to a pointer.
  * Used for job lookup by name and child lookup by pid: both must stay
  * O(1) with 10,000 jobs. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Queries of the run log in bounded steps (see history.h).
  *
  * Re-parsing a 32 MB log at once held the event loop for half a second per

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The persistent run log (see history.h). */
 #include <fcntl.h>
 #include <inttypes.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The persistent run log: every finished run is appended as one JSON line
  * (SPEC §4) to STATE_DIR/runs.jsonl, after a "started" line written when
  * it began (for crash recovery, recovery.h). One write() per record; a torn last

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The job object and its state machine (the table is in job.h). */
 #include <inttypes.h>
 #include <signal.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* A job: one supervised program (a plain job, a pool instance NAME@N or a
  * template instance NAME@ARG), its state machine and its current or last
  * run. Kept small: 10,000 queued instances must stay cheap, so everything

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* A job's environment (see jobenv.h). */
 #include <stdarg.h>
 #include <stdio.h>

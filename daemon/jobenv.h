@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* A job's environment (SPEC §2, §8): supd's own without the variables
  * systemd gave supd alone, then the job's own, each overriding what comes
  * before: SUPD_JOB, SUPD_INSTANCE, the passwd variables of its user (HOME,

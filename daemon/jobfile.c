@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Opening a job's files with the job user's rights (see jobfile.h). */
 #include <fcntl.h>
 #include <limits.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Opening the files a job names (stdin, stdout, stderr, environment_file)
  * with no more privilege than the job's user has (SPEC §8 "Files", §11).
  *

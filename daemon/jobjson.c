@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Job and run objects as JSON (SPEC §4).
  *
  * Written straight into a byte buffer rather than built as a jansson tree:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The job/run object of SPEC §4, shared by status, history and events. */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Captured job output (see joblog.h). */
 #include <fcntl.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Captured output of jobs with stdout = log / stderr = log: supd reads the
  * job's pipe without ever blocking, keeps the last log_lines lines in a
  * bounded ring in memory and appends everything to

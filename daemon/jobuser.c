@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Who a run of a job is (see jobuser.h). */
 #include <errno.h>
 #include <stdarg.h>

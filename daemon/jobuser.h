@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Who a run of a job is (SPEC §8): `user` and `group` looked up when the
  * run starts, the groups getgrouplist() gives for the user and the job's
  * group, the rights its files are opened with, and the passwd variables

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* supd: read the job file, supervise the jobs, serve the control socket. */
 #include <fcntl.h>
 #include <getopt.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Job names, template arguments and patterns (see names.h). */
 #include <fnmatch.h>
 #include <string.h>

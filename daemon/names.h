@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The rules for job names and template arguments (SPEC §2, §11) and the
  * PATTERN rule of SPEC §1. Pure functions of strings: no other supd file
  * is needed to use or test them. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Someone who wants to hear about every job change: control clients (events,
  * waits), the run history, systemd's STATUS=. The supervisor keeps the list
  * and tells each observer in turn. */

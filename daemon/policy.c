@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The decision after a run (see policy.h).
  *
  *   ended by   want   restart      run       ->  action

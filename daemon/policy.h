@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* What happens after a run: one pure function of the job's facts (who
  * asked for what, how the run ended, the restart settings and the recent
  * start history), so that it is tested on its own (tests/test-policy.c). */

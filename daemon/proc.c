@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Facts about processes from /proc (see proc.h). */
 #include <fcntl.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Facts about processes from /proc: which boot this is, and when a process
  * started, so that a pid recorded earlier names the same process only if
  * both still match. */

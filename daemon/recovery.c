@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Crash recovery (see recovery.h). */
 #include <limits.h>
 #include <malloc.h>

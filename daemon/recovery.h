@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* What a supd that crashed left behind, dealt with when the next one starts
  * on the same state_dir, before autostart (SPEC §11): every run with a
  * "started" record and no end record is ended. One of this boot has its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Reload (see reload.h). */
 #include "reload.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Reload: the difference between the running jobs and a new configuration,
  * applied to the supervisor's table. */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Runs and their stages (see run.h). */
 #include <sys/wait.h>
 #include "policy.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* One run of a job: a spawn of its command (all its pipeline stages), the
  * status of each stage, and the exit fields of SPEC §4 folded from them. */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Run number reservation (see runids.h). */
 #include <fcntl.h>
 #include <inttypes.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Run numbers that never repeat for the life of a state_dir, even after a
  * crash (SPEC §11): supd reserves them in blocks, writing the end of the
  * block to STATE_DIR/runid and syncing it before it hands out the first

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The run queue (see runqueue.h). */
 #include <errno.h>
 #include "runqueue.h"

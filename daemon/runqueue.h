@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The run queue: at most `max` batch runs at once (max_parallel), the
  * others wait first come, first served. It knows nothing of jobs: a job
  * embeds a runqueue_entry and hears through the grant callback that its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Run scopes as process groups (see scope.h). */
 #include <errno.h>
 #include <signal.h>

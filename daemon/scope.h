@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* A run's scope: every process that belongs to one run of a job. It owns
  * "signal everything of this run" and "is anything of this run left". The
  * first kind is the run's process group (its first stage leads it); a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* libsystemd glue (see sd.h). */
 #include <errno.h>
 #include <stdio.h>

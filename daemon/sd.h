@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* All libsystemd notify/activation/journal glue, so the rest of supd also
  * runs cleanly where systemd is absent: without NOTIFY_SOCKET every call
  * here is a silent no-op. */

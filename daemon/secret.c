@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Secrets on pipes (see secret.h). */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Secrets handed to a run (SPEC §8, secret = FD PATH). supd reads PATH
  * itself, with its own rights, when a run starts; every stage gets FD on a
  * pipe of its own holding the whole secret. supd writes what the pipe

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Process creation (see spawn.h).
  *
  * Everything that can fail in an explainable way (substitution, user

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Process creation for one run of a job: substitutes %i/%n, resolves the
  * user, opens the redirections, reads the secrets, wires the pipeline
  * stages with pipes and starts every stage in one new process group, with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The state_dir lock (see statelock.h). */
 #include <fcntl.h>
 #include <stdio.h>

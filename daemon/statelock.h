@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* One supd per state_dir (SPEC §11): an exclusive lock on STATE_DIR/lock,
  * held while supd runs, with the holder's pid written in the file. */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* %-specifiers in job settings: %i (instance), %n (full job name), %%. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* %-specifiers in job settings: %i instance (template argument or pool
  * index, empty for a plain job), %n full job name, %% a literal '%'. */
 #pragma once

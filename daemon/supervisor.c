@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The job table, the reaper, the observers and shutdown (supervisor.h). */
 #include <fnmatch.h>
 #include <signal.h>

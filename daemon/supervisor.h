@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The supervisor: the table of jobs, the reaper that maps child pids back
  * to their job, the observers of job events, and shutdown. Jobs see it only
  * as their host (job.h); reload is in reload.c. */

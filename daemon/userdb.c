@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Users and groups by name or number (see userdb.h). */
 #include <errno.h>
 #include <stdbool.h>

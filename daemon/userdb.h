@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Users and groups as the configuration names them: a name, or a number
  * (SPEC §8). The same rule when the config is loaded and when each run
  * starts. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* libFuzzer target: the command-line splitter and %-substitution. The input
  * is one command string (a NUL ends it early, as in a config line). */
 #include <stdint.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* libFuzzer target: the configuration parser. The input is written to a
  * memfd and parsed as a config file, as supd reads one: every error path,
  * include handling and value parser runs; the normalised dump of a config

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* libFuzzer target: the control protocol, end to end in one process.
  *
  * Each input gets a fresh supervisor (small config, see config_a) and

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """No dependency cycle among supd's objects (issue 9): the link-level graph
 of the given object files, from nm (A -> B when A uses a symbol B defines),
 with every strongly connected component of more than one object printed.

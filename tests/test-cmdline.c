@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Unit tests for common/cmdline.c: the shell-like command splitter. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Tests of the configuration parser.
  *
  * Golden files: every tests/conf/NN-name.conf is loaded (with tests/conf as

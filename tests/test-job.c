@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Unit tests for the job state machine (daemon/job.c), driven without
  * processes: a fake system (spawn, signal, alive, clock) and a fake host.
  * test_matrix walks every cell of the table in job.h, state x input, and

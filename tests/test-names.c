@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Unit tests for job names, template arguments and patterns (daemon/names.c)
  * and the %-specifier expansion (daemon/subst.c). */
 #include <check.h>

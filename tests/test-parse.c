@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Unit tests for common/parse.c (durations, booleans, signals, integers,
  * modes, start limits, counts) and daemon/subst.c; the helpers of
  * common/util.c and common/log.c are in test-util.c. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Unit tests for the restart/backoff decision (daemon/policy.c). */
 #include <check.h>
 #include "policy.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Unit tests for the run queue (daemon/runqueue.c): slots, first come first
  * served, removal from the middle, handing on from the event loop, and a
  * new limit. */

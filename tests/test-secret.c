@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Unit tests for secrets on pipes (daemon/secret.c): the part a pipe does
  * not take before the exec is written from the event loop, whole and in
  * order; a reader that goes away ends the write; the feed closes what it

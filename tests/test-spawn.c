@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Unit tests for process creation (daemon/spawn.c): the fd map of a child
  * beyond stdio, secrets on a pipe per stage, limits, umask and the
  * failures supd explains, checked on real processes. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Unit tests for the helpers of common/util.c (formatting and parsing of
  * times, string vectors, buffers, allocation, write_all) and common/log.c. */
 #ifndef _GNU_SOURCE

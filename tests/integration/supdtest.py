@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """Harness for supd's integration tests (run by tests/integration.test).
 
 Every test case gets its own temporary directory holding the configuration

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """Batch work through supd (issue 3): pipelines wired by supd, the bounded run
 queue (max_parallel), a directory encrypted through a template job, and
 `supctl wait` on many jobs (SPEC §1-§4)."""

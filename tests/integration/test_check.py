@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """supd --check, --help, --version, and the shipped configurations."""
 import glob
 import os

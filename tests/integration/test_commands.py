@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """Every supctl command against a running supd (SPEC §1, §4; doc/protocol.md)."""
 import json
 import queue

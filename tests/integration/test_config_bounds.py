@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """The config reader's promises (SPEC §2, §11): 64 KiB lines whatever inih's
 own buffer, ';' inside quotes, a warning for an indented key, an empty
 program name refused, and bounds: a FIFO, a device or a file over 16 MiB is

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """The control socket under abuse: malformed and oversized requests, slow and
 many clients, and peers that are not allowed in (SPEC §5)."""
 import grp

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """The control socket against hostile and careless clients (SPEC §11):
 half-closed clients, NUL bytes, clients that do not read, connection caps
 per uid with slots kept for root, the refusal log, and binding the socket

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """SPEC §11: one supd per state_dir, and a supd that was SIGKILLed leaves no
 unsupervised job behind once it is started again; run numbers never repeat;
 status after a restart shows how each job last ended."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """Protocol and command edges (issue 10, SPEC §1): a wait whose jobs a
 reload removes, `supctl reopen`, `supctl is-active`, and the global options
 -q, --no-legend and --no-pager."""

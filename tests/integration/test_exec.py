@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """How a run is set up: environment, environment_file, directory, stdin,
 stdout/stderr redirections, shell = true, %-specifiers, user."""
 import json

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """Faults around supd: its state_dir full or read-only, its fd limit reached,
 fork failing (RLIMIT_NPROC). In each, supd says what went wrong (in its log
 and in the job's error), keeps supervising what runs, keeps answering, loses

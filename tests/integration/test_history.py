@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """The persistent run history (state_dir/runs.jsonl, supctl history): it
 survives restarts of supd, skips a torn last line, filters and limits, and
 rotates (issue 3, SPEC §1, §4)."""

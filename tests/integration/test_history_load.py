@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """history of a 32 MB run log never holds up the event loop, and a client
 that does not read holds little (SPEC §11, issue 10).
 

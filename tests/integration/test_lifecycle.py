@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """Runs from start to end: timeouts, stop escalation, spawn failures,
 success_exit, pipelines, accounting and the persistent run numbering."""
 import json

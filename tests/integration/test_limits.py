@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """What a run is given besides its command (SPEC §8, issue 12): setrlimit
 limits, umask, and the identity of `user =` (uid, gid, groups, HOME, USER,
 LOGNAME, SHELL); limits supd cannot give and unknown users are refused

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """Captured output (stdout = log, supctl logs [-f]) and the event stream
 (supctl events, {"cmd":"subscribe"}) under load (issue 3, SPEC §1, §4)."""
 import json

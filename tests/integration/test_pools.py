@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """Pools (instances = N), patterns and the max_parallel run queue."""
 import json
 import unittest

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """supctl reload and SIGHUP: add, remove and change jobs; a bad config changes nothing."""
 import json
 import os

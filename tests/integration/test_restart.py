@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """Restart policies, backoff and start_limit."""
 import json
 import os

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """secret = FD PATH (SPEC §8, issue 12): supd reads PATH when a run starts
 and hands every stage its own pipe holding the whole secret at fd FD. The
 secret never shows in argv, the environment, status, history, events,

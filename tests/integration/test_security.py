@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """SPEC §11 robustness promises against a hostile local user: files a job
 names are opened with no more privilege than the job's user has (§8
 "Files"), and template arguments cannot inject anything into a command."""

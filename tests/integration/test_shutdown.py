@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """Shutdown (SIGTERM, SIGINT, supctl shutdown) and daemon start-up options."""
 import os
 import signal

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """SPEC §11: what each signal does to supd. SIGUSR1 reopens every log file
 supd writes; the other asynchronous signals that would end supd by default
 are ignored; jobs start with every signal at its default action and an

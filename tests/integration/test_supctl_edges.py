@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """supctl's edges (issue 10, SPEC §11): the exit status of a reload with a bad
 config, and the text `events` stream printing each change once."""
 import json

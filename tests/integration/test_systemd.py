@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """systemd glue without systemd (SPEC §6, issue 4): sd_notify messages on a
 test-owned NOTIFY_SOCKET, watchdog pings, socket activation through
 systemd-socket-activate, and jobs that never see supd's systemd variables.

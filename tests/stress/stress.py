@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """Stress test for supd: many short runs under fire, then an audit.
 
 One supd, a config of short template jobs (true, failing, pipelines, jobs

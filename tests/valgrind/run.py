@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """The integration suite against supd under valgrind memcheck.
 
 Run by `make check-valgrind`, which sets SUPD to tests/supd-valgrind (supd
