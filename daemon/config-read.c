@@ -224,6 +224,10 @@ static void job_finish(struct parser *p)
 		error_at(p, line, "restart_delay must not exceed restart_max_delay");
 	}
 
+	/* no key is silently ignored: group only means something with user */
+	if (jc->group && !jc->user)
+		error_at(p, job_key_line(p, "group"), "group needs user (the job runs with supd's own group)");
+
 	/* a secret's fd must be one the job may have open; ready = fd:N, when
 	 * it comes, must not be the FD of a secret: check it here */
 	if (jc->limits[LIMIT_NOFILE].set)

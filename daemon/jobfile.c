@@ -325,6 +325,7 @@ int jobfile_read(const char *path, const struct jobfile_cred *cr, char **data, s
 	buf_reserve(&b, (size_t) st.st_size + 1);
 	for (;;) {
 		if (b.len > JOBFILE_DATA_MAX) {
+			explicit_bzero(b.data, b.len);   /* it may be a secret */
 			buf_free(&b);
 			*why = "larger than 1 MiB";
 			return -EFBIG;
@@ -336,6 +337,7 @@ int jobfile_read(const char *path, const struct jobfile_cred *cr, char **data, s
 			continue;
 		if (n < 0) {
 			int e = errno;
+			explicit_bzero(b.data, b.len);
 			buf_free(&b);
 			return -e;
 		}

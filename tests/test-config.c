@@ -365,7 +365,7 @@ static const char *const variants[] = {
 	"command = true\nenvironment = A=1 B=2",
 	"command = true\nenvironment_file = /etc/env",
 	"command = true\nuser = nobody",
-	"command = true\ngroup = nogroup",
+	"command = true\nuser = nobody\ngroup = nogroup",
 	"command = true\nstdin = /dev/zero",
 	"command = true\nstdout = null",
 	"command = true\nstdout = /tmp/out",
@@ -497,20 +497,25 @@ END_TEST
 START_TEST(test_every_job_key_compared)
 {
 	const struct key_table *t = &config_keys_job;
-	struct supd_config *base = load_text("[job:j]\ncommand = true\n");
-	char *base_dump = dump_string(base);
+	struct supd_config *plain = load_text("[job:j]\ncommand = true\n");
+	/* group needs user: it is compared against a job with user alone */
+	struct supd_config *with_user = load_text("[job:j]\ncommand = true\nuser = nobody\n");
+	char *plain_dump = dump_string(plain), *user_dump = dump_string(with_user);
 
 	ck_assert_uint_gt(t->n, 20);
 	for (size_t i = 0; i < t->n; i++) {
 		const struct key_desc *k = &t->keys[i];
 		bool is_command = strcmp(k->name, "command") == 0;
+		bool needs_user = strcmp(k->name, "group") == 0;
+		struct supd_config *base = needs_user ? with_user : plain;
+		const char *base_dump = needs_user ? user_dump : plain_dump;
 		char *text, *dump;
 		struct supd_config *v;
 
 		ck_assert_msg(k->example, "job key %s has no example value", k->name);
 		ck_assert_msg(k->type->equal && k->type->dump, "job key %s is not compared or dumped", k->name);
-		text = xasprintf("[job:j]\n%s%s = %s\n", is_command ? "" : "command = true\n",
-				 k->name, k->example);
+		text = xasprintf("[job:j]\n%s%s%s = %s\n", is_command ? "" : "command = true\n",
+				 needs_user ? "user = nobody\n" : "", k->name, k->example);
 		v = load_text(text);
 		ck_assert_msg(!job_config_equal(base->jobs[0], v->jobs[0]), "equal despite %s = %s",
 			      k->name, k->example);
@@ -526,8 +531,10 @@ START_TEST(test_every_job_key_compared)
 		config_free(v);
 		free(text);
 	}
-	config_free(base);
-	free(base_dump);
+	config_free(plain);
+	config_free(with_user);
+	free(plain_dump);
+	free(user_dump);
 }
 END_TEST
 
