@@ -39,19 +39,6 @@ static _printf_(2, 3) void key_warning(struct key_host *h, const char *fmt, ...)
 
 /* ---- user and group ---- */
 
-static bool equal_string(const struct key_desc *k, const void *a, const void *b)
-{
-	return streq_ptr(*CFIELD(char *, k, a), *CFIELD(char *, k, b));
-}
-
-static void dump_string(const struct key_desc *k, const void *base, FILE *out)
-{
-	const char *s = *CFIELD(char *, k, base);
-
-	if (s)
-		fprintf(out, "%s = %s\n", k->name, s);
-}
-
 /* A name or number, looked up now: an unknown one is an error, a failing
  * NSS back-end (LDAP down) only a warning, as the lookup is made again
  * when each run starts. The value is kept as written. */
@@ -97,8 +84,8 @@ static void parse_group(struct key_host *h, const struct key_desc *k, void *base
 	parse_ident(h, k, base, value, false);
 }
 
-const struct key_type config_type_user = { parse_user, equal_string, dump_string };
-const struct key_type config_type_group = { parse_group, equal_string, dump_string };
+const struct key_type config_type_user = { parse_user, config_type_equal_string, config_type_dump_string };
+const struct key_type config_type_group = { parse_group, config_type_equal_string, config_type_dump_string };
 
 /* ---- umask ---- */
 

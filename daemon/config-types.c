@@ -121,13 +121,13 @@ static void parse_string(struct key_host *h, const struct key_desc *k, void *bas
 		set_string(k, base, value);
 }
 
-static bool equal_string(const struct key_desc *k, const void *a, const void *b)
+bool config_type_equal_string(const struct key_desc *k, const void *a, const void *b)
 {
 	return streq_ptr(*CFIELD(char *, k, a), *CFIELD(char *, k, b));
 }
 
 /* Nothing when unset. */
-static void dump_string(const struct key_desc *k, const void *base, FILE *out)
+void config_type_dump_string(const struct key_desc *k, const void *base, FILE *out)
 {
 	const char *s = *CFIELD(char *, k, base);
 
@@ -135,7 +135,7 @@ static void dump_string(const struct key_desc *k, const void *base, FILE *out)
 		fprintf(out, "%s = %s\n", k->name, s);
 }
 
-const struct key_type config_type_string = { parse_string, equal_string, dump_string };
+const struct key_type config_type_string = { parse_string, config_type_equal_string, config_type_dump_string };
 
 /* A user, group or group name: no blanks, no ':' or '/'. */
 static void parse_name(struct key_host *h, const struct key_desc *k, void *base,
@@ -149,7 +149,7 @@ static void parse_name(struct key_host *h, const struct key_desc *k, void *base,
 	set_string(k, base, value);
 }
 
-const struct key_type config_type_name = { parse_name, equal_string, dump_string };
+const struct key_type config_type_name = { parse_name, config_type_equal_string, config_type_dump_string };
 
 static void parse_socket(struct key_host *h, const struct key_desc *k, void *base,
 			 const char *value, bool cont)
@@ -163,7 +163,7 @@ static void parse_socket(struct key_host *h, const struct key_desc *k, void *bas
 	parse_string(h, k, base, value, cont);
 }
 
-const struct key_type config_type_socket = { parse_socket, equal_string, dump_string };
+const struct key_type config_type_socket = { parse_socket, config_type_equal_string, config_type_dump_string };
 
 /* stdin = null | PATH */
 static void parse_stdin(struct key_host *h, const struct key_desc *k, void *base,
@@ -182,7 +182,7 @@ static void dump_stdin(const struct key_desc *k, const void *base, FILE *out)
 	fprintf(out, "%s = %s\n", k->name, s ? s : "null");
 }
 
-const struct key_type config_type_stdin = { parse_stdin, equal_string, dump_stdin };
+const struct key_type config_type_stdin = { parse_stdin, config_type_equal_string, dump_stdin };
 
 /* ---- booleans, numbers, durations, signals ---- */
 
@@ -607,7 +607,7 @@ static void dump_command(const struct key_desc *k, const void *base, FILE *out)
 	fputc('\n', out);
 }
 
-const struct key_type config_type_command = { parse_command, equal_string, dump_command };
+const struct key_type config_type_command = { parse_command, config_type_equal_string, dump_command };
 
 static bool env_name_valid(const char *s, size_t n)
 {

@@ -37,3 +37,6 @@ extern const struct key_type
 /* The checks of KEY_PATH and KEY_SUBST on a string value v of row k;
  * false (after reporting) if v is unusable. */
 bool config_type_check_string(struct key_host *h, const struct key_desc *k, const char *v);
+/* Compare and print a string field (char *), for the types of strings. */
+bool config_type_equal_string(const struct key_desc *k, const void *a, const void *b);
+void config_type_dump_string(const struct key_desc *k, const void *base, FILE *out);
