@@ -12,30 +12,6 @@
 #include "parse.h"
 #include "userdb.h"
 
-#define FIELD(type, k, base) ((type *) (void *) ((char *) (base) + (k)->offset))
-#define CFIELD(type, k, base) ((type const *) (const void *) ((const char *) (base) + (k)->offset))
-
-static _printf_(2, 3) void key_error(struct key_host *h, const char *fmt, ...)
-{
-	_cleanup_free_ char *msg = NULL;
-	va_list ap;
-
-	va_start(ap, fmt);
-	msg = xvasprintf(fmt, ap);
-	va_end(ap);
-	h->error(h, msg);
-}
-
-static _printf_(2, 3) void key_warning(struct key_host *h, const char *fmt, ...)
-{
-	_cleanup_free_ char *msg = NULL;
-	va_list ap;
-
-	va_start(ap, fmt);
-	msg = xvasprintf(fmt, ap);
-	va_end(ap);
-	h->warning(h, msg);
-}
 
 /* ---- user and group ---- */
 
@@ -51,7 +27,7 @@ static void parse_ident(struct key_host *h, const struct key_desc *k, void *base
 
 	for (const char *c = value; *c; c++)
 		if (isspace((unsigned char) *c) || *c == ':' || *c == '/') {
-			key_error(h, "invalid name for %s: %s", k->name, value);
+			config_type_error(h, "invalid name for %s: %s", k->name, value);
 			return;
 		}
 	if (is_user) {
@@ -62,11 +38,11 @@ static void parse_ident(struct key_host *h, const struct key_desc *k, void *base
 		r = userdb_group(value, &gr);
 	}
 	if (r == -ESRCH) {
-		key_error(h, "unknown %s: %s", what, value);
+		config_type_error(h, "unknown %s: %s", what, value);
 		return;
 	}
 	if (r < 0)
-		key_warning(h, "cannot look up %s %s: %s (looked up again when a run starts)",
+		config_type_warning(h, "cannot look up %s %s: %s (looked up again when a run starts)",
 			    what, value, strerror(-r));
 	free(*field);
 	*field = xstrdup(value);
@@ -95,7 +71,7 @@ static void parse_umask(struct key_host *h, const struct key_desc *k, void *base
 	mode_t m;
 
 	if (parse_mode(value, &m) < 0 || m > 0777) {
-		key_error(h, "invalid value for %s: %s (expected octal 0000..0777, such as 0027)", k->name, value);
+		config_type_error(h, "invalid value for %s: %s (expected octal 0000..0777, such as 0027)", k->name, value);
 		return;
 	}
 	*FIELD(int, k, base) = (int) m;
@@ -174,16 +150,16 @@ static void parse_limit_value(struct key_host *h, const struct key_desc *k, void
 		hard = soft;
 	}
 	if (r == -ERANGE) {
-		key_error(h, "value out of range for %s: %s", k->name, value);
+		config_type_error(h, "value out of range for %s: %s", k->name, value);
 		return;
 	}
 	if (r < 0) {
-		key_error(h, "invalid value for %s: %s (expected N%s, SOFT:HARD or infinity)", k->name, value,
+		config_type_error(h, "invalid value for %s: %s (expected N%s, SOFT:HARD or infinity)", k->name, value,
 			  size ? " with K, M or G" : "");
 		return;
 	}
 	if (soft > hard) {
-		key_error(h, "soft limit above hard limit for %s: %s", k->name, value);
+		config_type_error(h, "soft limit above hard limit for %s: %s", k->name, value);
 		return;
 	}
 	*l = (struct limit_spec) { .set = true, .soft = soft, .hard = hard };
@@ -268,20 +244,20 @@ static void parse_secret(struct key_host *h, const struct key_desc *k, void *bas
 	_cleanup_free_ char *num = xstrndup(value, n);
 
 	if (n == 0 || path == value + n || !*path) {
-		key_error(h, "invalid value for %s: %s (expected FD PATH)", k->name, value);
+		config_type_error(h, "invalid value for %s: %s (expected FD PATH)", k->name, value);
 		return;
 	}
 	if (parse_int(num, 3, CONFIG_SECRET_FD_MAX, &fd) < 0) {
-		key_error(h, "invalid fd for %s: %s (expected 3..%d)", k->name, num, CONFIG_SECRET_FD_MAX);
+		config_type_error(h, "invalid fd for %s: %s (expected 3..%d)", k->name, num, CONFIG_SECRET_FD_MAX);
 		return;
 	}
 	for (size_t i = 0; i < jc->n_secrets; i++)
 		if (jc->secrets[i].fd == fd) {
-			key_error(h, "duplicate fd for %s: %ld", k->name, fd);
+			config_type_error(h, "duplicate fd for %s: %ld", k->name, fd);
 			return;
 		}
 	if (jc->n_secrets >= CONFIG_SECRETS_MAX) {
-		key_error(h, "too many %s lines (max %d)", k->name, CONFIG_SECRETS_MAX);
+		config_type_error(h, "too many %s lines (max %d)", k->name, CONFIG_SECRETS_MAX);
 		return;
 	}
 	if (!config_type_check_string(h, k, path))

@@ -17,8 +17,6 @@
 #define LOG_LINES_MAX 1000000L
 
 /* The field of row k in base, as a pointer to type. */
-#define FIELD(type, k, base) ((type *) (void *) ((char *) (base) + (k)->offset))
-#define CFIELD(type, k, base) ((type const *) (const void *) ((const char *) (base) + (k)->offset))
 
 static bool is_ascii_alpha(char c)
 {
@@ -30,7 +28,7 @@ static bool is_ascii_alnum(char c)
 	return is_ascii_alpha(c) || (c >= '0' && c <= '9');
 }
 
-static _printf_(2, 3) void key_error(struct key_host *h, const char *fmt, ...)
+void config_type_error(struct key_host *h, const char *fmt, ...)
 {
 	_cleanup_free_ char *msg = NULL;
 	va_list ap;
@@ -39,6 +37,17 @@ static _printf_(2, 3) void key_error(struct key_host *h, const char *fmt, ...)
 	msg = xvasprintf(fmt, ap);
 	va_end(ap);
 	h->error(h, msg);
+}
+
+void config_type_warning(struct key_host *h, const char *fmt, ...)
+{
+	_cleanup_free_ char *msg = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	h->warning(h, msg);
 }
 
 /* ---- printers ---- */
@@ -92,15 +101,15 @@ bool config_type_check_string(struct key_host *h, const struct key_desc *k, cons
 	char bad;
 
 	if ((k->flags & KEY_PATH) && v[0] != '/') {
-		key_error(h, "%s must be an absolute path: %s", k->name, v);
+		config_type_error(h, "%s must be an absolute path: %s", k->name, v);
 		return false;
 	}
 	if ((k->flags & KEY_SUBST) && !subst_valid(v, &bad)) {
 		if (bad == '\0')
-			key_error(h, "incomplete specifier %% at the end of %s: %s (use %%%% for %%)",
+			config_type_error(h, "incomplete specifier %% at the end of %s: %s (use %%%% for %%)",
 				  k->name, v);
 		else
-			key_error(h, "unknown specifier %%%c in %s: %s (use %%%% for %%)", bad, k->name, v);
+			config_type_error(h, "unknown specifier %%%c in %s: %s (use %%%% for %%)", bad, k->name, v);
 		return false;
 	}
 	return true;
@@ -143,7 +152,7 @@ static void parse_name(struct key_host *h, const struct key_desc *k, void *base,
 {
 	for (const char *c = value; *c; c++)
 		if (isspace((unsigned char) *c) || *c == ':' || *c == '/') {
-			key_error(h, "invalid name for %s: %s", k->name, value);
+			config_type_error(h, "invalid name for %s: %s", k->name, value);
 			return;
 		}
 	set_string(k, base, value);
@@ -157,7 +166,7 @@ static void parse_socket(struct key_host *h, const struct key_desc *k, void *bas
 	struct sockaddr_un sa;
 
 	if (strlen(value) >= sizeof(sa.sun_path)) {
-		key_error(h, "socket path too long (max %zu bytes): %s", sizeof(sa.sun_path) - 1, value);
+		config_type_error(h, "socket path too long (max %zu bytes): %s", sizeof(sa.sun_path) - 1, value);
 		return;
 	}
 	parse_string(h, k, base, value, cont);
@@ -190,7 +199,7 @@ static void parse_bool_key(struct key_host *h, const struct key_desc *k, void *b
 			   const char *value, _unused_ bool cont)
 {
 	if (parse_boolean(value, FIELD(bool, k, base)) < 0)
-		key_error(h, "invalid boolean for %s: %s", k->name, value);
+		config_type_error(h, "invalid boolean for %s: %s", k->name, value);
 }
 
 static bool equal_bool(const struct key_desc *k, const void *a, const void *b)
@@ -211,9 +220,9 @@ static void parse_duration_key(struct key_host *h, const struct key_desc *k, voi
 	int r = parse_duration(value, FIELD(usec_t, k, base));
 
 	if (r == -ERANGE)
-		key_error(h, "duration out of range for %s: %s", k->name, value);
+		config_type_error(h, "duration out of range for %s: %s", k->name, value);
 	else if (r < 0)
-		key_error(h, "invalid duration for %s: %s", k->name, value);
+		config_type_error(h, "invalid duration for %s: %s", k->name, value);
 }
 
 static bool equal_usec(const struct key_desc *k, const void *a, const void *b)
@@ -239,7 +248,7 @@ static void parse_signal_key(struct key_host *h, const struct key_desc *k, void 
 			     const char *value, _unused_ bool cont)
 {
 	if (parse_signal(value, FIELD(int, k, base)) < 0)
-		key_error(h, "invalid signal for %s: %s", k->name, value);
+		config_type_error(h, "invalid signal for %s: %s", k->name, value);
 }
 
 static void dump_signal(const struct key_desc *k, const void *base, FILE *out)
@@ -261,7 +270,7 @@ static void parse_nice(struct key_host *h, const struct key_desc *k, void *base,
 	long n;
 
 	if (parse_int(value, -20, 19, &n) < 0) {
-		key_error(h, "invalid value for %s: %s (expected -20..19)", k->name, value);
+		config_type_error(h, "invalid value for %s: %s (expected -20..19)", k->name, value);
 		return;
 	}
 	*FIELD(int, k, base) = (int) n;
@@ -280,7 +289,7 @@ static void parse_log_lines(struct key_host *h, const struct key_desc *k, void *
 	long n;
 
 	if (parse_int(value, 1, LOG_LINES_MAX, &n) < 0) {
-		key_error(h, "invalid value for %s: %s (expected 1..%ld)", k->name, value, LOG_LINES_MAX);
+		config_type_error(h, "invalid value for %s: %s (expected 1..%ld)", k->name, value, LOG_LINES_MAX);
 		return;
 	}
 	*FIELD(size_t, k, base) = (size_t) n;
@@ -302,7 +311,7 @@ static void parse_mode_key(struct key_host *h, const struct key_desc *k, void *b
 			   const char *value, _unused_ bool cont)
 {
 	if (parse_mode(value, FIELD(mode_t, k, base)) < 0)
-		key_error(h, "invalid mode for %s: %s (expected octal, such as 0660)", k->name, value);
+		config_type_error(h, "invalid mode for %s: %s (expected octal, such as 0660)", k->name, value);
 }
 
 static bool equal_mode(const struct key_desc *k, const void *a, const void *b)
@@ -321,7 +330,7 @@ static void parse_max_parallel(struct key_host *h, const struct key_desc *k, voi
 			       const char *value, _unused_ bool cont)
 {
 	if (parse_count_or_auto(value, 0, MAX_PARALLEL_MAX, FIELD(long, k, base)) < 0)
-		key_error(h, "invalid value for %s: %s (expected auto or 0..%ld)",
+		config_type_error(h, "invalid value for %s: %s (expected auto or 0..%ld)",
 			  k->name, value, MAX_PARALLEL_MAX);
 }
 
@@ -350,11 +359,11 @@ static void parse_instances(struct key_host *h, const struct key_desc *k, void *
 	struct job_config *jc = base;
 
 	if (jc->is_template) {
-		key_error(h, "instances cannot be used with a template ([job:%s@])", jc->name);
+		config_type_error(h, "instances cannot be used with a template ([job:%s@])", jc->name);
 		return;
 	}
 	if (parse_count_or_auto(value, 1, CONFIG_INSTANCES_MAX, FIELD(long, k, base)) < 0) {
-		key_error(h, "invalid value for %s: %s (expected auto or 1..%d)",
+		config_type_error(h, "invalid value for %s: %s (expected auto or 1..%d)",
 			  k->name, value, CONFIG_INSTANCES_MAX);
 		return;
 	}
@@ -384,7 +393,7 @@ static void parse_restart(struct key_host *h, const struct key_desc *k, void *ba
 	int r = restart_policy_from_string(value);
 
 	if (r < 0)
-		key_error(h, "invalid value for %s: %s (expected no, on-failure or always)", k->name, value);
+		config_type_error(h, "invalid value for %s: %s (expected no, on-failure or always)", k->name, value);
 	else
 		*FIELD(enum restart_policy, k, base) = (enum restart_policy) r;
 }
@@ -408,7 +417,7 @@ static void parse_start_limit_key(struct key_host *h, const struct key_desc *k, 
 	struct job_config *jc = base;
 
 	if (parse_start_limit(value, &jc->start_limit_burst, &jc->start_limit_interval) < 0)
-		key_error(h, "invalid value for %s: %s (expected BURST/INTERVAL, such as 5/10s, or none)",
+		config_type_error(h, "invalid value for %s: %s (expected BURST/INTERVAL, such as 5/10s, or none)",
 			  k->name, value);
 }
 
@@ -456,14 +465,14 @@ static void parse_success_exit(struct key_host *h, const struct key_desc *k, voi
 		long code;
 
 		if (parse_int(tok, 0, 255, &code) < 0) {
-			key_error(h, "invalid exit status for %s: %s (expected 0..255)", k->name, tok);
+			config_type_error(h, "invalid exit status for %s: %s (expected 0..255)", k->name, tok);
 			return;
 		}
 		v = xreallocarray(v, n + 1, sizeof(int));
 		v[n++] = (int) code;
 	}
 	if (n == 0) {
-		key_error(h, "missing value for %s", k->name);
+		config_type_error(h, "missing value for %s", k->name);
 		return;
 	}
 	qsort(v, n, sizeof(int), int_cmp);
@@ -524,9 +533,9 @@ static void parse_output(struct key_host *h, const struct key_desc *k, void *bas
 	}
 	if (path[0] != '/') {
 		if (kind == OUTPUT_APPEND || strpbrk(value, "/.%"))
-			key_error(h, "%s must be an absolute path: %s", k->name, value);
+			config_type_error(h, "%s must be an absolute path: %s", k->name, value);
 		else
-			key_error(h, "invalid value for %s: %s (expected null, inherit, log, journal%s, "
+			config_type_error(h, "invalid value for %s: %s (expected null, inherit, log, journal%s, "
 				  "a path or append:PATH)", k->name, value, is_stderr ? ", stdout" : "");
 		return;
 	}
@@ -692,7 +701,7 @@ static void parse_environment(struct key_host *h, const struct key_desc *k, void
 	char **words = env_split(value, &error);
 
 	if (!words) {
-		key_error(h, "invalid %s: %s: %s", k->name, error, value);
+		config_type_error(h, "invalid %s: %s: %s", k->name, error, value);
 		return;
 	}
 	for (char **w = words; *w; w++) {
@@ -701,7 +710,7 @@ static void parse_environment(struct key_host *h, const struct key_desc *k, void
 		bool replaced = false;
 
 		if (!eq || !env_name_valid(*w, n)) {
-			key_error(h, "invalid %s assignment (expected NAME=VALUE): %s", k->name, *w);
+			config_type_error(h, "invalid %s assignment (expected NAME=VALUE): %s", k->name, *w);
 			continue;
 		}
 		if (!config_type_check_string(h, k, *w))

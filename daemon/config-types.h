@@ -37,6 +37,14 @@ extern const struct key_type
 /* The checks of KEY_PATH and KEY_SUBST on a string value v of row k;
  * false (after reporting) if v is unusable. */
 bool config_type_check_string(struct key_host *h, const struct key_desc *k, const char *v);
+/* Report a problem with the value being parsed (the host adds FILE:LINE);
+ * config_type_warning does not fail the configuration. */
+void config_type_error(struct key_host *h, const char *fmt, ...) _printf_(2, 3);
+void config_type_warning(struct key_host *h, const char *fmt, ...) _printf_(2, 3);
+
+/* The field of a key's row in a job or [supd] config. */
+#define FIELD(type, k, base) ((type *) (void *) ((char *) (base) + (k)->offset))
+#define CFIELD(type, k, base) ((type const *) (const void *) ((const char *) (base) + (k)->offset))
 /* Compare and print a string field (char *), for the types of strings. */
 bool config_type_equal_string(const struct key_desc *k, const void *a, const void *b);
 void config_type_dump_string(const struct key_desc *k, const void *base, FILE *out);
