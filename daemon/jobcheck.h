@@ -27,13 +27,16 @@
  * check's exit so never reaches a job as a stage exit, nor makes the
  * supervisor re-check every run's scope as an orphan would; the hot path
  * of a stage exit gains nothing, and supervisor.c knows nothing of checks.
+ * (What a check's stages fork is no stage: left behind by a killed stage,
+ * it is reaped as an orphan, as a run's grandchildren are.)
  * tests/test-check.c runs checks on a loop and reaper of its own, and on
  * the supervisor's.
  *
  * Ending. done is called once, from the event loop, when every stage has
  * been reaped: the check is then freed (forget the pointer; done must not
  * cancel it). Anything left in its process group then (a background
- * child) is killed: a check never leaves processes behind. At its timeout
+ * child) is killed, so a check leaves nothing behind in its group (one
+ * that left it with setsid() waits for the check's cgroup). At its timeout
  * the whole process group gets SIGKILL and done follows with timed_out.
  * jobcheck_cancel() (the run ended, checks paused) sends SIGKILL at once
  * and never calls back; the memory stays with the reaper until the
