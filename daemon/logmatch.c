@@ -7,6 +7,10 @@
 #include "logmatch.h"
 #include "util.h"
 
+#ifndef MIN
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#endif
+
 #define LOGMATCH_DEPTH_MAX 64        /* nested groups; glibc's parser recurses per level */
 
 /* The end of the bracket expression opening at p ('['): the ']' that
@@ -34,32 +38,27 @@ static const char *bracket_end(const char *p) {
 	return NULL;
 }
 
-/* An interval {m}, {m,} or {m,n} at p: its end in *end and the number of
- * copies glibc makes of the atom before it in *copies; false if p does not
- * start one (then '{' is an ordinary character, or regcomp refuses it). */
+/* An interval {m}, {m,}, {m,n} or (glibc's extension) {,n} at p: its end
+ * in *end and the number of copies glibc makes of the atom before it in
+ * *copies (at most LOGMATCH_SIZE_MAX + 1); false if p does not start one
+ * (then '{' is an ordinary character, or regcomp refuses it). */
 static bool interval(const char *p, const char **end, size_t *copies) {
 	size_t m = 0, n = 0;
-	bool has_n = false, open = false;
+	bool has_m = false, has_n = false, open = false;
 	const char *q = p + 1;
 
-	if (*q < '0' || *q > '9')
-		return false;
-	for (; *q >= '0' && *q <= '9'; q++)
-		m = m < 100000 ? m * 10 + (size_t) (*q - '0') : m;
+	for (; *q >= '0' && *q <= '9'; q++, has_m = true)
+		m = MIN(m * 10 + (size_t) (*q - '0'), (size_t) LOGMATCH_SIZE_MAX + 1);
 	if (*q == ',') {
-		q++;
 		open = true;
-		for (; *q >= '0' && *q <= '9'; q++) {
-			n = n < 100000 ? n * 10 + (size_t) (*q - '0') : n;
-			has_n = true;
-		}
+		for (q++; *q >= '0' && *q <= '9'; q++, has_n = true)
+			n = MIN(n * 10 + (size_t) (*q - '0'), (size_t) LOGMATCH_SIZE_MAX + 1);
 	}
-	if (*q != '}')
+	if (*q != '}' || (!has_m && !open))
 		return false;
 	*end = q;
 	*copies = !open ? m : has_n ? MAX(m, n) : m + 1;
-	if (*copies == 0)
-		*copies = 1;
+	*copies = MIN(MAX(*copies, (size_t) 1), (size_t) LOGMATCH_SIZE_MAX + 1);
 	return true;
 }
 
@@ -109,7 +108,7 @@ static int check_ere(const char *ere, char **error) {
 				break;
 			p = end;
 			{
-				size_t grown = level[depth].last * copies;   /* both <= cap: no overflow */
+				size_t grown = level[depth].last * copies;   /* both <= cap: cannot overflow */
 				if (grown > cap)
 					grown = cap;
 				level[depth].total += grown - level[depth].last;
@@ -156,16 +155,19 @@ int logmatch_compile(const char *ere, regex_t *out, char **error) {
 }
 
 bool logmatch_line(const regex_t *re, const char *line, size_t len) {
+	/* a NUL-terminated copy: regexec (and ASan's interceptor of it) may
+	 * look for the end with strlen, whatever REG_STARTEND says */
+	char buf[LOGMATCH_LINE_MAX + 1];
+
 	if (len > LOGMATCH_LINE_MAX)
 		len = LOGMATCH_LINE_MAX;
-#ifdef REG_STARTEND
-	/* the bounds are given: no copy, no strlen over a long line */
-	regmatch_t m[1] = { { .rm_so = 0, .rm_eo = (regoff_t) len } };
-	return regexec(re, line, 1, m, REG_STARTEND) == 0;
-#else
-	char buf[LOGMATCH_LINE_MAX + 1];
 	memcpy(buf, line, len);
 	buf[len] = '\0';
+#ifdef REG_STARTEND
+	/* the bounds given: a NUL inside the line is a byte like others */
+	regmatch_t m[1] = { { .rm_so = 0, .rm_eo = (regoff_t) len } };
+	return regexec(re, buf, 1, m, REG_STARTEND) == 0;
+#else
 	return regexec(re, buf, 0, NULL, 0) == 0;
 #endif
 }

@@ -69,6 +69,9 @@ START_TEST(test_refused_otherwise)
 	REFUSED("(a{100}){101}", "regular expression too large");
 	REFUSED("((((a{100}){100}){100}){100})", "regular expression too large");
 	REFUSED("(a{32767}){32767}", "regular expression too large");
+	REFUSED("((((a{,100}){,100}){,100}){,100})", "regular expression too large");   /* glibc's {,n} */
+	REFUSED("(a{100,}){100}", "regular expression too large");
+	REFUSED("(a{99999999999999999999}){2}", "regular expression too large");
 	ACCEPTED("a{2}{3}b{1,}c{0,5}");
 	ACCEPTED("(ab|cd){50}");
 	REFUSED("(ab|cd|ef|gh){2000}", "regular expression too large");
