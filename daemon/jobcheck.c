@@ -118,7 +118,7 @@ static void jobcheck_config(const struct jobcheck_params *p, const struct pipeli
 }
 
 int jobcheck_start(sd_event *e, struct reaper *r, const struct jobcheck_params *p, struct jobcheck **ret,
-		char **error) {
+		   char **error) {
 	struct pipeline split = { 0 };
 	const struct pipeline *argv = p->argv;
 	struct spawn_result res;

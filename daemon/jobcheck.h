@@ -73,7 +73,7 @@ struct jobcheck_job {
 };
 
 struct jobcheck_params {
-	struct jobcheck_job job;          /* only read during jobcheck_start: nothing is taken */
+	struct jobcheck_job job;       /* only read during jobcheck_start: nothing is taken */
 	const char *command;           /* CMD as written */
 	const struct pipeline *argv;   /* CMD already split, or NULL: split here */
 	usec_t timeout;                /* SIGKILL after this; 0 or USEC_INFINITY: none */
@@ -85,7 +85,7 @@ struct jobcheck_params {
  * with *error (a new string: "exec x: No such file or directory",
  * "unterminated quote") and no process left. */
 int jobcheck_start(sd_event *e, struct reaper *r, const struct jobcheck_params *p, struct jobcheck **ret,
-		char **error);
+		   char **error);
 /* Kill the check now; done is never called. */
 void jobcheck_cancel(struct jobcheck *c);
 /* Its process group (the first stage's pid), for logs and tests. */
