@@ -59,6 +59,10 @@ bool spawn_clone_into_proven(void) {
 	return have_clone3 == 1;
 }
 
+void spawn_clone_into_disable(void) {
+	have_clone3 = 0;
+}
+
 pid_t spawn_clone_into(int (*fn)(void *), void *arg, void *stack, size_t stack_size, unsigned long flags,
 		       int cgroup_fd, bool *placed) {
 #if HAVE_CLONE3_CALL

@@ -15,6 +15,9 @@
 /* clone3 has put a child into a cgroup before: the child will not need
  * to place itself. */
 bool spawn_clone_into_proven(void);
+/* From now on as on a kernel without clone3 into cgroups: the child
+ * places itself (tests of that path). */
+void spawn_clone_into_disable(void);
 /* Start fn(arg) in a child as clone(fn, stack + stack_size, flags, arg)
  * would (flags: CLONE_* and the exit signal), inside the cgroup of
  * directory fd cgroup_fd. *placed is set before the child starts: true
