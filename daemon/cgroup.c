@@ -177,15 +177,6 @@ static int run_create(struct cgroups *m, const char *name, uint64_t run, char ki
 	}
 	if (jc && (r = cgroup_limits_apply(c->fd, c->path, jc, error)) < 0)
 		goto undo;
-	if (ev) {
-		c->events_fd = openat(c->fd, "cgroup.events", O_RDONLY | O_CLOEXEC);
-		r = c->events_fd < 0 ? -errno : sd_event_add_io(m->event, &c->events_source, c->events_fd, EPOLLPRI,
-								  on_events, c);
-		if (r < 0) {
-			*error = xasprintf("cannot watch %s/cgroup.events: %s", c->path, strerror(-r));
-			goto undo;
-		}
-	}
 	if (ev && jc && jc->oom_policy == OOM_STOP) {
 		c->memory_events_fd = openat(c->fd, "memory.events", O_RDONLY | O_CLOEXEC);
 		r = c->memory_events_fd < 0 ? -errno : sd_event_add_io(m->event, &c->oom_source, c->memory_events_fd,
@@ -232,7 +223,12 @@ int cgroup_run_new(struct cgroups *m, const char *name, uint64_t run, const stru
 			return r;
 		}
 	}
-	return run_create(m, name, run, 'r', jc, needs, ev, userdata, ret, error);
+	int r = run_create(m, name, run, 'r', jc, needs, ev, userdata, ret, error);
+	/* written, but only BFQ or io.cost act on it */
+	if (r >= 0 && jc->io_weight.set && !cgroup_limits_io_weight_effective(m->root_fd))
+		log_job(LOG_WARNING, name, run, -1, -1, "io_weight has no effect here: no block device uses the "
+			"BFQ scheduler or has io.cost enabled");
+	return r;
 }
 
 int cgroup_check_create(struct cgroups *m, const char *name, uint64_t run, struct cgroup_run **ret, char **error) {
@@ -240,15 +236,27 @@ int cgroup_check_create(struct cgroups *m, const char *name, uint64_t run, struc
 	return m ? run_create(m, name, run, 'c', NULL, 0, NULL, NULL, ret, error) : 0;
 }
 
-bool cgroup_run_populated(struct cgroup_run *c) {
-	char buf[256];
-	uint64_t v;
+/* cgroup.events, opened when first asked: a run that ends with its last
+ * stage costs no watch (two wakeups and an fd less per run). */
+static int events_fd(struct cgroup_run *c) {
+	if (c->events_fd < 0)
+		c->events_fd = openat(c->fd, "cgroup.events", O_RDONLY | O_CLOEXEC);
+	return c->events_fd;
+}
 
+bool cgroup_run_populated(struct cgroup_run *c) {
 	/* an error: the run ends, and cgroup_run_end() finds out */
-	if (c->events_fd >= 0)
-		return cgroupfs_populated(c->events_fd) > 0;
-	return cgroupfs_read(c->fd, "cgroup.events", buf, sizeof(buf)) > 0 &&
-	       cgroupfs_parse_key(buf, "populated", &v) == 0 && v != 0;
+	int fd = events_fd(c);
+	if (fd < 0 || cgroupfs_populated(fd) <= 0)
+		return false;
+	/* populated: from now on its owner hears when that changes (the read
+	 * above re-armed EPOLLPRI, so a change since is reported at once) */
+	if (c->ev && !c->events_source) {
+		int r = sd_event_add_io(c->m->event, &c->events_source, fd, EPOLLPRI, on_events, c);
+		if (r < 0)   /* the run then ends at stop_timeout, "processes left" */
+			log_warnx("cannot watch %s/cgroup.events: %s", c->path, strerror(-r));
+	}
+	return true;
 }
 
 int cgroup_run_signal(struct cgroup_run *c, int sig, pid_t skip_pgid, bool and_continue) {
@@ -284,6 +292,7 @@ void cgroup_run_usage(struct cgroup_run *c, struct cgroup_usage *u) {
 void cgroup_run_end(struct cgroup_run *c) {
 	if (!c)
 		return;
+	c->ev = NULL;   /* its owner is done with it */
 	sd_event_source_disable_unref(TAKE_PTR(c->events_source));
 	sd_event_source_disable_unref(TAKE_PTR(c->oom_source));
 	int r = cgroupfs_remove(c->m->jobs_fd, c->rel);
@@ -320,16 +329,15 @@ void cgroup_run_keep(struct cgroup_run *c) {
 	int r;
 
 	c->ev = NULL;
-	if (c->events_fd < 0)
-		c->events_fd = openat(c->fd, "cgroup.events", O_RDONLY | O_CLOEXEC);
-	r = c->events_fd < 0 ? -errno : sd_event_add_io(m->event, &c->events_source, c->events_fd, EPOLLPRI,
-							  on_kept_events, c);
+	sd_event_source_disable_unref(TAKE_PTR(c->events_source));
+	r = events_fd(c) < 0 ? -errno : sd_event_add_io(m->event, &c->events_source, c->events_fd, EPOLLPRI,
+							 on_kept_events, c);
 	if (r < 0)   /* swept by the next supd that starts */
 		log_warnx("cannot watch cgroup %s: %s; it is kept", c->path, strerror(-r));
 	c->next = m->kept;
 	m->kept = c;
 	m->n_kept++;
 	/* it may have emptied before the watch was there */
-	if (r >= 0 && !cgroup_run_populated(c))
+	if (r >= 0 && cgroupfs_populated(c->events_fd) == 0)
 		(void) on_kept_events(c->events_source, c->events_fd, EPOLLPRI, c);
 }

@@ -76,7 +76,9 @@ int cgroup_check_create(struct cgroups *m, const char *name, uint64_t run, struc
 const char *cgroup_run_path(const struct cgroup_run *c);
 /* The directory fd (for CLONE_INTO_CGROUP). */
 int cgroup_run_fd(const struct cgroup_run *c);
-/* True while any process is in it or below. */
+/* True while any process is in it or below; then, from this call on,
+ * the events of cgroup_run_new() say when that changes (a run whose last
+ * stage ends with nothing left costs no watch). */
 bool cgroup_run_populated(struct cgroup_run *c);
 /* sig to every process in it except those of process group skip_pgid;
  * SIGKILL is cgroup.kill. Returns how many were signalled (1 for

@@ -141,7 +141,8 @@ class RunCgroupTest(CgroupCase):
 
         [job:stubborn]
         ; an escapee that ignores SIGTERM: only cgroup.kill ends it
-        command = sh -c 'setsid sh -c "trap \\"\\" TERM; exec sleep 304" & echo $! > {d}/stub.pid; exec sleep 1000'
+        ; (its pid written once TERM is ignored)
+        command = sh -c 'setsid sh -c "trap \\"\\" TERM; echo \\$\\$ > {d}/stub.pid; exec sleep 304" & exec sleep 1000'
         stop_timeout = 1s
         autostart = false
 
