@@ -201,6 +201,7 @@ static void sweep(struct cgroups *m) {
 	DIR *d = dfd < 0 ? NULL : fdopendir(dfd);
 	struct leftover *v = NULL;
 	size_t n = 0, removed = 0;
+	char **jdirs = NULL;
 	struct dirent *de;
 
 	if (!d) {
@@ -209,8 +210,10 @@ static void sweep(struct cgroups *m) {
 		return;
 	}
 	while ((de = readdir(d)))
-		if (de->d_type == DT_DIR && strncmp(de->d_name, "j-", 2) == 0)
+		if (de->d_type == DT_DIR && strncmp(de->d_name, "j-", 2) == 0) {
 			kill_job_dir(m, de->d_name, &v, &n);
+			jdirs = strv_push(jdirs, de->d_name);
+		}
 	closedir(d);
 	wait_empty(v, n);
 	for (size_t i = 0; i < n; i++) {
@@ -235,6 +238,10 @@ static void sweep(struct cgroups *m) {
 	if (removed)
 		log_info("removed %zu cgroups of runs of a supd that died", removed);
 	free(v);
+	/* made again when their jobs run, with today's controllers */
+	for (size_t i = 0; jdirs && jdirs[i]; i++)
+		(void) unlinkat(m->jobs_fd, jdirs[i], AT_REMOVEDIR);
+	strv_free(jdirs);
 }
 
 /* ---- setup ---- */

@@ -269,13 +269,12 @@ int cgroup_run_signal(struct cgroup_run *c, int sig, pid_t skip_pgid, bool and_c
 
 void cgroup_run_usage(struct cgroup_run *c, struct cgroup_usage *u) {
 	char buf[1024];
-	uint64_t user, sys, v;
+	uint64_t v;
 
 	*u = (struct cgroup_usage) { .memory_peak_kb = -1, .oom_killed = -1 };
-	if (cgroupfs_read(c->fd, "cpu.stat", buf, sizeof(buf)) > 0 && cgroupfs_parse_key(buf, "user_usec", &user) == 0 &&
-	    cgroupfs_parse_key(buf, "system_usec", &sys) == 0)
-		*u = (struct cgroup_usage) { .cpu = true, .cpu_user = user, .cpu_sys = sys, .memory_peak_kb = -1,
-					     .oom_killed = -1 };
+	if (cgroupfs_read(c->fd, "cpu.stat", buf, sizeof(buf)) > 0)
+		u->cpu = cgroupfs_parse_key(buf, "user_usec", &u->cpu_user) == 0 &&
+			 cgroupfs_parse_key(buf, "system_usec", &u->cpu_sys) == 0;
 	if (!(c->m->enabled & CGROUP_MASK(CGROUP_MEMORY)))
 		return;
 	/* memory.peak is there from Linux 5.19 */
@@ -306,14 +305,19 @@ void cgroup_run_end(struct cgroup_run *c) {
 	run_free(c);
 }
 
-/* A kept cgroup's events: gone once empty. */
+/* A kept cgroup's events: once empty it holds its job back no more, and
+ * is removed (or, if that fails, left to the sweep of the next start). */
 static int on_kept_events(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
 	struct cgroup_run *c = userdata;
 	struct cgroups *m = c->m;
 
-	if (cgroupfs_populated(fd) != 0 || cgroupfs_remove(m->jobs_fd, c->rel) < 0)
+	if (cgroupfs_populated(fd) != 0)
 		return 0;
-	log_info("removed cgroup %s: the processes left in it are gone", c->path);
+	int r = cgroupfs_remove(m->jobs_fd, c->rel);
+	if (r < 0 && r != -ENOENT)
+		log_warnx("the processes left in cgroup %s are gone, but it cannot be removed: %s", c->path, strerror(-r));
+	else
+		log_info("removed cgroup %s: the processes left in it are gone", c->path);
 	for (struct cgroup_run **p = &m->kept; *p; p = &(*p)->next)
 		if (*p == c) {
 			*p = c->next;

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
+#include "log.h"
 #include "spawn-clone.h"
 
 #ifndef CLONE_INTO_CGROUP
@@ -86,6 +87,8 @@ pid_t spawn_clone_into(int (*fn)(void *), void *arg, void *stack, size_t stack_s
 		if (!(r == -ENOSYS || r == -E2BIG || (r == -EINVAL && have_clone3 < 0)))
 			return (pid_t) r;
 		have_clone3 = 0;
+		log_info("clone3(CLONE_INTO_CGROUP): %s; each run's processes enter their cgroup themselves",
+			 strerror((int) -r));
 	}
 #else
 	(void) cgroup_fd;
