@@ -151,6 +151,10 @@ class RunCgroupTest(CgroupCase):
         timeout = 1s
         autostart = false
 
+        [job:LLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLL]
+        command = sleep 300
+        autostart = false
+
         [job:busy]
         ; a detached child that burns CPU while the run lasts; the shell itself does not
         command = sh -c 'setsid sh -c "while :; do :; done" & echo $! > {d}/busy.pid; sleep 2; exit 0'
@@ -178,6 +182,17 @@ class RunCgroupTest(CgroupCase):
         started = [json.loads(l) for l in read_file(os.path.join(self.state_dir, "runs.jsonl")).splitlines()
                    if '"event":"started"' in l]
         self.assertEqual(started[0]["cgroup"], want)
+
+    def test_long_name_hashed(self):
+        name = "L" * 300
+        self.ctl("start", name, check=0)
+        j = self.wait_running(name)
+        jdir = os.path.basename(os.path.dirname(j["cgroup"]))
+        self.assertEqual(len(jdir), 250, jdir)
+        self.assertTrue(jdir.startswith("j-LLL") and jdir[-17] == "~", jdir)
+        self.assertEqual(cgroup_of(j["pid"]), self.rel(j["cgroup"]))
+        self.ctl("stop", name, check=0)
+        self.assertFalse(os.path.exists(j["cgroup"]))
 
     def test_setsid_escapee_killed_at_run_end(self):
         r = self.ctl("run", "esc")
@@ -371,6 +386,24 @@ class WithoutCgroupTest(SupdCase):
         self.assertIn("cgroup = off: runs are contained by their process group only", self.daemon_log())
 
 
+class CheckCgroupOffTest(SupdCase):
+    """supd --check says once that cgroup = off contains nothing, and a
+    cgroup key with cgroup = off is an error at its line."""
+    START_DAEMON = False
+
+    def test_check(self):
+        path = self.write("off.conf", "[supd]\ncgroup = off\n[job:a]\ncommand = true\n[job:b]\ncommand = true\n")
+        r = self.supd_run("--check", "-c", path)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        warn = [l for l in r.stderr.splitlines() if "warning" in l]
+        self.assertEqual(len(warn), 1, r.stderr)
+        self.assertIn(f"{path}:2: warning: cgroup = off: a process that leaves its run's process group", warn[0])
+        path = self.write("bad.conf", "[supd]\ncgroup = off\n[job:a]\ncommand = true\ncpu_max = 50%\n")
+        r = self.supd_run("--check", "-c", path)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn(f"{path}:5: cpu_max needs a cgroup, and cgroup = off ({path}:2)", r.stderr)
+
+
 class NoCgroupKeysTest(SupdCase):
     """Without a cgroup (cgroup = auto finds none here, or the machine has
     no v2) a cgroup key fails the run, naming the key and why."""
@@ -522,6 +555,7 @@ class CgroupStartupTest(SupdCase):
 
     def test_not_empty(self):
         p = subprocess.Popen(["sleep", "300"])
+        self.addCleanup(p.wait)
         self.addCleanup(p.kill)
         with open(os.path.join(self.cg, "cgroup.procs"), "w") as f:
             f.write(str(p.pid))
