@@ -17,14 +17,19 @@ struct cgroups {
 	unsigned enabled;            /* enabled for CGROUP/jobs and below */
 	struct cgroup_run *kept;     /* processes left after SIGKILL; swept once empty */
 	size_t n_kept;
+	char last_jname[NAME_MAX + 1];   /* a job directory known to be there */
 };
 
 struct cgroup_run {
 	struct cgroups *m;
+	char *job;                   /* the job's full name ("enc@a.bin"); NULL: unknown (a sweep's) */
 	char *path;                  /* CGROUP/jobs/j-NAME/r-RUN */
 	char jname[NAME_MAX + 1];    /* j-NAME */
 	char rel[2 * NAME_MAX + 2];  /* j-NAME/r-RUN, below CGROUP/jobs */
 	uint64_t run;
+	char kind;                   /* 'r' a run, 'c' its checks */
+	bool removed;                /* emptied and removed at the run's end; usage holds what it counted */
+	struct cgroup_usage usage;
 	int fd;                      /* the directory */
 	int events_fd;               /* cgroup.events */
 	int memory_events_fd;        /* memory.events, with oom_policy = stop */

@@ -292,6 +292,7 @@ static void manager_free(struct cgroups *m) {
 			close(c->events_fd);
 		if (c->fd >= 0)
 			close(c->fd);
+		free(c->job);
 		free(c->path);
 		free(c);
 	}

@@ -57,6 +57,7 @@ static void run_free(struct cgroup_run *c) {
 		close(c->memory_events_fd);
 	if (c->fd >= 0)
 		close(c->fd);
+	free(c->job);
 	free(c->path);
 	free(c);
 }
@@ -107,21 +108,27 @@ static int fail(struct cgroup_run *c, int err, char **error, const char *fmt, ..
 	return err > 0 ? -err : err;
 }
 
-/* Is a kept cgroup of the same job still holding processes? */
-static const struct cgroup_run *kept_of(const struct cgroups *m, const char *jname) {
+/* Is a kept cgroup of the same job still holding processes? (One the
+ * startup sweep found names no job: it holds its whole directory back.) */
+static const struct cgroup_run *kept_of(const struct cgroups *m, const char *job, const char *jname) {
 	for (const struct cgroup_run *k = m->kept; k; k = k->next)
-		if (strcmp(k->jname, jname) == 0)
+		if (k->job ? strcmp(k->job, job) == 0 : strcmp(k->jname, jname) == 0)
 			return k;
 	return NULL;
 }
 
-/* The job's directory, and a controller mask enabled in it for the run. */
+/* The job's directory, and a controller mask enabled in it for the run.
+ * The last one made or found is not looked up again (a restarting service,
+ * a job run again and again). */
 static int job_dir(struct cgroups *m, struct cgroup_run *c, unsigned needs, char **error) {
 	char ctl[128];
-	bool fresh = mkdirat(m->jobs_fd, c->jname, 0755) == 0;
+	bool known = strcmp(m->last_jname, c->jname) == 0;
+	bool fresh = !known && mkdirat(m->jobs_fd, c->jname, 0755) == 0;
 
-	if (!fresh && errno != EEXIST)
+	if (!known && !fresh && errno != EEXIST)
 		return -errno;
+	if (!known)
+		(void) snprintf(m->last_jname, sizeof(m->last_jname), "%s", c->jname);
 	/* a new one gets what CGROUP/jobs has (memory accounting), one the
 	 * run's keys need is checked each time (cheap: written only then) */
 	if ((fresh && m->enabled) || needs) {
@@ -149,26 +156,37 @@ static int run_create(struct cgroups *m, const char *name, uint64_t run, char ki
 
 	c->m = m;
 	c->run = run;
+	c->kind = kind;
 	c->fd = c->events_fd = c->memory_events_fd = -1;
 	c->ev = ev;
 	c->userdata = userdata;
-	cgroup_name_job(name, c->jname);
+	c->job = xstrdup(name);
+	/* one directory for a job and all its instances ("enc" of "enc@a.bin"):
+	 * room for limits over all of them, and a batch of 10,000 instances
+	 * makes one directory, not 10,000 */
+	_cleanup_free_ char *base = xstrndup(name, strcspn(name, "@"));
+	cgroup_name_job(base, c->jname);
 	cgroup_name_run(kind, run, rn);
 	(void) snprintf(c->rel, sizeof(c->rel), "%s/%s", c->jname, rn);
 	c->path = xasprintf("%s/jobs/%s", m->path, c->rel);
-	if ((k = kept_of(m, c->jname)))
+	if ((k = kept_of(m, name, c->jname)))
 		return fail(c, EBUSY, error, "processes of run %" PRIu64 " are still in %s after SIGKILL; %s starts "
 			    "again once they are gone", k->run, k->path, name);
 	*error = NULL;
-	if ((r = job_dir(m, c, needs, error)) < 0) {
-		if (*error) {
-			_cleanup_free_ char *e = TAKE_PTR(*error);
-			return fail(c, r, error, "%s", e);
+	for (int attempt = 0;; attempt++) {
+		if ((r = job_dir(m, c, needs, error)) < 0) {
+			if (*error) {
+				_cleanup_free_ char *e = TAKE_PTR(*error);
+				return fail(c, r, error, "%s", e);
+			}
+			return fail(c, r, error, "cannot create cgroup %s/jobs/%s: %s", m->path, c->jname, strerror(-r));
 		}
-		return fail(c, r, error, "cannot create cgroup %s/jobs/%s: %s", m->path, c->jname, strerror(-r));
+		if (mkdirat(m->jobs_fd, c->rel, 0755) == 0)
+			break;
+		if (errno != ENOENT || attempt > 0)
+			return fail(c, errno, error, "cannot create cgroup %s: %s", c->path, strerror(errno));
+		m->last_jname[0] = '\0';   /* the job's directory was removed behind supd's back: again */
 	}
-	if (mkdirat(m->jobs_fd, c->rel, 0755) < 0)
-		return fail(c, errno, error, "cannot create cgroup %s: %s", c->path, strerror(errno));
 	c->fd = openat(m->jobs_fd, c->rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (c->fd < 0) {
 		r = -errno;
@@ -244,7 +262,21 @@ static int events_fd(struct cgroup_run *c) {
 	return c->events_fd;
 }
 
+static void read_usage(struct cgroup_run *c, struct cgroup_usage *u);
+
 bool cgroup_run_populated(struct cgroup_run *c) {
+	if (c->removed)
+		return false;
+	/* a run asks when its stages are gone: almost always nothing else is
+	 * left, and then its cgroup can go at once (what it counted is kept
+	 * for cgroup_run_usage()); rmdir fails with EBUSY while it is populated */
+	if (c->kind == 'r' && !c->events_source) {
+		read_usage(c, &c->usage);
+		if (unlinkat(c->m->jobs_fd, c->rel, AT_REMOVEDIR) == 0) {
+			c->removed = true;
+			return false;
+		}
+	}
 	/* an error: the run ends, and cgroup_run_end() finds out */
 	int fd = events_fd(c);
 	if (fd < 0 || cgroupfs_populated(fd) <= 0)
@@ -268,6 +300,13 @@ int cgroup_run_signal(struct cgroup_run *c, int sig, pid_t skip_pgid, bool and_c
 }
 
 void cgroup_run_usage(struct cgroup_run *c, struct cgroup_usage *u) {
+	if (c->removed)
+		*u = c->usage;
+	else
+		read_usage(c, u);
+}
+
+static void read_usage(struct cgroup_run *c, struct cgroup_usage *u) {
 	char buf[1024];
 	uint64_t v;
 
@@ -294,8 +333,8 @@ void cgroup_run_end(struct cgroup_run *c) {
 	c->ev = NULL;   /* its owner is done with it */
 	sd_event_source_disable_unref(TAKE_PTR(c->events_source));
 	sd_event_source_disable_unref(TAKE_PTR(c->oom_source));
-	int r = cgroupfs_remove(c->m->jobs_fd, c->rel);
-	if (r == -EBUSY && cgroup_run_populated(c)) {
+	int r = c->removed ? 0 : cgroupfs_remove(c->m->jobs_fd, c->rel);
+	if (r == -EBUSY && cgroupfs_populated(events_fd(c)) > 0) {
 		(void) cgroupfs_kill(c->fd);
 		cgroup_run_keep(c);
 		return;

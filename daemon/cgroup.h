@@ -3,7 +3,8 @@
  *
  * Layout below CGROUP (the cgroup chosen by [supd] cgroup):
  *   CGROUP/supd              supd itself, when CGROUP is supd's own cgroup
- *   CGROUP/jobs/j-NAME       one per job, no processes (cgroup-name.h)
+ *   CGROUP/jobs/j-NAME       one per job (a template or pool: one for all
+ *                            its instances), no processes (cgroup-name.h)
  *   CGROUP/jobs/j-NAME/r-RUN a run: every process of it, escaped or not
  *   CGROUP/jobs/j-NAME/c-RUN the check processes of that run (SPEC §7)
  * Nothing else under CGROUP is touched (systemd's .control, where
@@ -57,7 +58,8 @@ struct cgroup_run_events {
 	void (*oom)(void *userdata);
 };
 
-/* The cgroup of run `run` of job `name`: CGROUP/jobs/j-NAME/r-RUN, with
+/* The cgroup of run `run` of job `name`: CGROUP/jobs/j-NAME/r-RUN (NAME
+ * without the instance: j-enc for enc@a.bin), with
  * jc's cgroup keys written. With m NULL (no cgroup), 0 and *ret NULL,
  * unless jc has a cgroup key (an error). ev, when not NULL, is told of
  * changes with userdata. Returns 0, or -errno with *error (a spawn
@@ -78,7 +80,9 @@ const char *cgroup_run_path(const struct cgroup_run *c);
 int cgroup_run_fd(const struct cgroup_run *c);
 /* True while any process is in it or below; then, from this call on,
  * the events of cgroup_run_new() say when that changes (a run whose last
- * stage ends with nothing left costs no watch). */
+ * stage ends with nothing left costs no watch). A run's cgroup (not a
+ * check one) found empty is removed at once, its usage kept for
+ * cgroup_run_usage(): ask only when the run's stages are gone. */
 bool cgroup_run_populated(struct cgroup_run *c);
 /* sig to every process in it except those of process group skip_pgid;
  * SIGKILL is cgroup.kill. Returns how many were signalled (1 for

@@ -462,10 +462,9 @@ class ProcessesLeftTest(CgroupCase):
     SIGKILL", its cgroup is kept, the job cannot start again until the
     cgroup is empty, and supd removes the cgroup once it is."""
     CONFIG = """
-        [job:stuck]
-        command = sh -c 'echo $$ > {d}/stuck.pid; exec sleep 1000'
+        [job:stuck@]
+        command = sh -c 'echo $$ > {d}/%i.pid; exec sleep 1000'
         stop_timeout = 1s
-        autostart = false
         """
     FREEZER = "/sys/fs/cgroup/freezer"
 
@@ -493,39 +492,45 @@ class ProcessesLeftTest(CgroupCase):
             pass
 
     def test_processes_left_after_sigkill(self):
-        self.ctl("start", "stuck", check=0)
-        j = self.wait_running("stuck")
-        pid = self.escapee("stuck.pid")
+        self.ctl("start", "stuck@a", check=0)
+        j = self.wait_running("stuck@a")
+        self.assertEqual(os.path.dirname(j["cgroup"]), os.path.join(self.cg, "jobs", "j-stuck"),
+                         "one directory for the template's instances")
+        pid = self.escapee("a.pid")
         with open(os.path.join(self.fz, "tasks"), "w") as f:
             f.write(str(pid))
         self.freeze_state("FROZEN")
         self.assertTrue(wait_for(lambda: "FROZEN" in read_file(os.path.join(self.fz, "freezer.state"), ""),
                                  T_SHORT))
         t0 = time.monotonic()
-        self.ctl("stop", "stuck", check=0)
+        self.ctl("stop", "stuck@a", check=0)
         elapsed = time.monotonic() - t0
         self.assertGreaterEqual(elapsed, 1.8, "stop_timeout for TERM, then stop_timeout after the KILL")
-        s = self.job("stuck")
+        s = self.job("stuck@a")
         self.assertEqual(s["state"], "stopped")
         self.assertEqual(s["error"], "processes left after SIGKILL")
         self.assertIn("processes left after SIGKILL", self.daemon_log())
         self.assertTrue(alive(pid), "the frozen process is still there")
         self.assertTrue(os.path.isdir(j["cgroup"]), "its cgroup is kept")
-        # the job does not start again while it holds processes
-        r = self.ctl("start", "stuck")
+        # the job does not start again while it holds processes; another instance does
+        r = self.ctl("start", "stuck@a")
         self.assertEqual(r.returncode, 1, self.msg("start", r))
-        f = self.wait_state("stuck", "fatal")
+        f = self.wait_state("stuck@a", "fatal")
         self.assertIn(f"processes of run {j['run']} are still in {j['cgroup']} after SIGKILL", f["error"])
+        self.ctl("start", "stuck@b", check=0)
+        b = self.wait_running("stuck@b")
+        self.assertEqual(os.path.dirname(b["cgroup"]), os.path.dirname(j["cgroup"]))
+        self.escapee("b.pid")
         # thawed, the SIGKILL lands; supd sweeps the cgroup and the job may start again
         self.freeze_state("THAWED")
         self.assertTrue(wait_for(lambda: not alive(pid), T_SHORT), "the thawed process did not die")
         self.assertTrue(wait_for(lambda: not os.path.exists(j["cgroup"]), T_SHORT),
                         self.msg("the kept cgroup was not swept"))
         self.assertIn("the processes left in it are gone", self.daemon_log())
-        os.unlink(os.path.join(self.d, "stuck.pid"))
-        self.ctl("start", "stuck", check=0)
-        self.wait_running("stuck")
-        self.escapee("stuck.pid")
+        os.unlink(os.path.join(self.d, "a.pid"))
+        self.ctl("start", "stuck@a", check=0)
+        self.wait_running("stuck@a")
+        self.escapee("a.pid")
 
 
 @unittest.skipIf(SKIP, SKIP)
