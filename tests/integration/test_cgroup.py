@@ -598,6 +598,30 @@ class CgroupStartupTest(SupdCase):
     def test_auto_user_delegate(self):
         self.auto_in("user.delegate")
 
+    def test_foreign_cgroups_untouched(self):
+        """supd touches only what it made: systemd's .control next to jobs
+        (with a process in it) and directories under jobs that are not its
+        names outlive supd, before and after."""
+        ctl = os.path.join(self.cg, ".control")
+        os.makedirs(os.path.join(self.cg, "jobs", "x-other"))
+        os.makedirs(os.path.join(self.cg, "jobs", "j-a", "other"))
+        os.mkdir(ctl)
+        p = subprocess.Popen(["sleep", "300"])
+        self.addCleanup(p.wait)
+        self.addCleanup(p.kill)
+        with open(os.path.join(ctl, "cgroup.procs"), "w") as f:
+            f.write(str(p.pid))
+        self.write_config("[job:a]\ncommand = sleep 300\n", supd_extra=f"max_parallel = 0\ncgroup = {self.cg}\n")
+        self.start_daemon()
+        self.wait_running("a")
+        self.proc.send_signal(signal.SIGTERM)
+        self.assertEqual(self.wait_daemon_exit(T_LONG), 0)
+        self.assertIsNone(p.poll(), "a process of .control was killed")
+        self.assertEqual(cgroup_of(p.pid), self.rel(ctl))
+        for d in ("jobs/x-other", "jobs/j-a/other"):
+            self.assertTrue(os.path.isdir(os.path.join(self.cg, d)), d)
+        self.assertFalse(os.path.exists(os.path.join(self.cg, "jobs", "j-a", "r-1")))
+
     def test_auto_not_delegated(self):
         self.write_config("[job:a]\ncommand = sleep 300\n", supd_extra="max_parallel = 0\n")
         self.wrapper = lambda: ["sh", "-c", f'echo $$ > {self.cg}/cgroup.procs && exec "$@"', "sh"]
@@ -605,3 +629,39 @@ class CgroupStartupTest(SupdCase):
         self.assertIsNone(self.wait_running("a")["cgroup"])
         self.assertIn(f"supd's cgroup {self.cg} is not delegated to it", self.daemon_log())
         self.assertEqual(os.listdir(self.cg).count("jobs"), 0, "nothing made in a cgroup not given to supd")
+
+
+class RestoredRunFieldsTest(SupdCase):
+    """After a restart, a job shows its last recorded run with the cgroup's
+    measurements as they were written (jobjson's reading back), and a record
+    of a supd without them (an older one) reads as not measured."""
+    CONFIG = """
+        [job:measured]
+        command = true
+        autostart = false
+
+        [job:older]
+        command = true
+        autostart = false
+        """
+    START_DAEMON = False
+
+    def record(self, name, run, **extra):
+        rec = {"name": name, "state": "exited", "pid": None, "run": run,
+               "started_at": "2026-01-01T00:00:00.000000Z", "ended_at": "2026-01-01T00:00:01.000000Z",
+               "duration_s": 1.0, "exit_code": 0, "signal": None, "timed_out": False, "restarts": 0,
+               "cpu_user_s": 0.5, "cpu_sys_s": 0.25, "max_rss_kb": 1000,
+               "stages": [{"argv0": "true", "pid": 1234, "exit_code": 0, "signal": None}], "error": None}
+        rec.update(extra)
+        return json.dumps(rec) + "\n"
+
+    def test_fields_restored(self):
+        os.makedirs(self.state_dir, exist_ok=True)
+        with open(os.path.join(self.state_dir, "runs.jsonl"), "w") as f:
+            f.write(self.record("measured", 1, memory_peak_kb=4321, oom_killed=True, cgroup=None))
+            f.write(self.record("older", 2))
+        self.start_daemon()
+        m, o = self.job("measured"), self.job("older")
+        self.assertEqual((m["memory_peak_kb"], m["oom_killed"], m["cgroup"]), (4321, True, None), m)
+        self.assertEqual((m["cpu_user_s"], m["cpu_sys_s"]), (0.5, 0.25))
+        self.assertEqual((o["memory_peak_kb"], o["oom_killed"]), (None, None), o)
