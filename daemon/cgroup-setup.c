@@ -90,8 +90,10 @@ static bool is_unit_cgroup(const char *path) {
 	return false;
 }
 
-/* Mark CGROUP as this state_dir's; refuse one marked for another (PATH)
- * or take it over (supd's own delegated cgroup: the unit's state_dir changed). */
+/* Mark CGROUP as this state_dir's, and refuse one marked for another:
+ * another supd uses it (its lock is on its own state_dir), and the sweep
+ * would kill its runs. (systemd makes a unit's cgroup anew at each start,
+ * so a supd.service is never refused for a state_dir it had before.) */
 static int mark(int fd, const char *path, const char *state_dir, bool strict) {
 	char v[4096];
 	ssize_t n = fgetxattr(fd, MARK_XATTR, v, sizeof(v) - 1);
@@ -100,12 +102,13 @@ static int mark(int fd, const char *path, const char *state_dir, bool strict) {
 		v[n] = '\0';
 		if (streq_ptr(v, state_dir))
 			return 0;
-		if (strict) {
+		if (strict)
 			log_warnx("cgroup %s is marked (%s) for the state_dir %s, not %s: it is another supd's", path,
 				  MARK_XATTR, v, state_dir);
-			return -EBUSY;
-		}
-		log_info("cgroup %s was marked for the state_dir %s; now %s", path, v, state_dir);
+		else
+			(void) none("supd's cgroup %s is marked for the state_dir %s, not %s: another supd uses it",
+				    path, v, state_dir);
+		return -EBUSY;
 	}
 	if (fsetxattr(fd, MARK_XATTR, state_dir, strlen(state_dir), 0) < 0) {
 		if (errno != EOPNOTSUPP)
@@ -367,8 +370,10 @@ int cgroups_setup(const struct supd_config *c, const char *state_dir, bool sweep
 		is_own = true;
 	}
 	cgroup_mount_done(&mnt);
-	if (r >= 0)
-		r = mark(m->fd, m->path, mark_as, strict);
+	if (r >= 0 && (r = mark(m->fd, m->path, mark_as, strict)) == -EBUSY && !strict) {
+		manager_free(m);
+		return 0;   /* none(), said why */
+	}
 	if (r >= 0 && is_own && (r = move_self(m->fd, m->path)) < 0)
 		r = log_error_errno(r, "cannot move supd into %s/supd", m->path);
 	if (r >= 0 && strict) {

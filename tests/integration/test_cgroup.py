@@ -622,6 +622,18 @@ class CgroupStartupTest(SupdCase):
             self.assertTrue(os.path.isdir(os.path.join(self.cg, d)), d)
         self.assertFalse(os.path.exists(os.path.join(self.cg, "jobs", "j-a", "r-1")))
 
+    def test_auto_marked_for_another_state_dir(self):
+        """Two supds started in one delegated cgroup (two from one user's
+        shell): the second one uses none, rather than sweep the first's runs."""
+        os.setxattr(self.cg, "user.delegate", b"1")
+        os.setxattr(self.cg, "user.supd.state_dir", b"/var/lib/first-supd")
+        self.write_config("[job:a]\ncommand = sleep 300\n", supd_extra="max_parallel = 0\n")
+        self.wrapper = lambda: ["sh", "-c", f'echo $$ > {self.cg}/cgroup.procs && exec "$@"', "sh"]
+        self.start_daemon()
+        self.assertIsNone(self.wait_running("a")["cgroup"])
+        self.assertIn(f"supd's cgroup {self.cg} is marked for the state_dir /var/lib/first-supd", self.daemon_log())
+        self.assertNotIn("jobs", os.listdir(self.cg))
+
     def test_auto_not_delegated(self):
         self.write_config("[job:a]\ncommand = sleep 300\n", supd_extra="max_parallel = 0\n")
         self.wrapper = lambda: ["sh", "-c", f'echo $$ > {self.cg}/cgroup.procs && exec "$@"', "sh"]
