@@ -14,7 +14,7 @@ import subprocess
 import time
 import unittest
 
-from supdtest import SupdCase, IS_ROOT, T_LONG, T_SHORT, alive, note, read_file, start_time, wait_for
+from supdtest import SupdCase, IS_ROOT, NOBODY, T_LONG, T_SHORT, alive, note, read_file, start_time, wait_for
 
 
 def v2_mount():
@@ -633,6 +633,26 @@ class CgroupStartupTest(SupdCase):
         self.assertIsNone(self.wait_running("a")["cgroup"])
         self.assertIn(f"supd's cgroup {self.cg} is marked for the state_dir /var/lib/first-supd", self.daemon_log())
         self.assertNotIn("jobs", os.listdir(self.cg))
+
+    def test_auto_owned_by_nonroot(self):
+        """A supd that is not root, in a cgroup its uid owns with a writable
+        cgroup.procs (systemd's user manager hands out such cgroups): it
+        moves itself into CGROUP/supd and runs its jobs below, as nobody."""
+        for f in ("", "cgroup.procs", "cgroup.subtree_control", "cgroup.threads"):
+            os.chown(os.path.join(self.cg, f), NOBODY, NOBODY)
+        os.chown(self.d, NOBODY, NOBODY)
+        self.write_config("[job:a]\ncommand = sleep 300\n", supd_extra="max_parallel = 0\n")
+        os.chown(self.conf, NOBODY, NOBODY)
+        self.wrapper = lambda: ["sh", "-c", f'echo $$ > {self.cg}/cgroup.procs && exec setpriv --reuid={NOBODY} '
+                                f'--regid={NOBODY} --clear-groups "$@"', "sh"]
+        self.start_daemon()
+        j = self.wait_running("a")
+        self.assertEqual(j["cgroup"], os.path.join(self.cg, "jobs", "j-a", f"r-{j['run']}"))
+        self.assertEqual(cgroup_of(j["pid"]), self.rel(j["cgroup"]))
+        self.assertEqual(os.stat(j["cgroup"]).st_uid, NOBODY)
+        self.assertIn(f"using supd's own cgroup {self.cg} (owned by supd's uid)", self.daemon_log())
+        self.ctl("stop", "a", check=0)
+        self.assertFalse(os.path.exists(j["cgroup"]))
 
     def test_auto_not_delegated(self):
         self.write_config("[job:a]\ncommand = sleep 300\n", supd_extra="max_parallel = 0\n")
