@@ -3,7 +3,6 @@
 #include <inttypes.h>
 #include <signal.h>
 #include <stddef.h>
-#include <sys/wait.h>
 #include "job.h"
 #include "joblog.h"
 #include "log.h"
@@ -445,7 +444,6 @@ static void act_retry(struct job *j) {
 /* Every process of the run is gone: record it and decide what is next. */
 static void act_finish(struct job *j) {
 	struct run *run = &j->run;
-
 	struct cgroup_usage u;
 
 	/* the cgroup counted every process of the run, reaped or not */
