@@ -28,6 +28,7 @@ SIZES = {
     "respawn_fast_s": (2.0, 1.0),     # supd: hundreds of respawns
     "respawn_slow_s": (3.6, 2.2),     # one-second throttles: a few per rep
     "stop_n": (100, 20),
+    "stop_cgroup_n": (1000, 100),
     "status_jobs": (1000, 100),
     "status_sv": (100, 20),
     "status_calls": (20, 5),
@@ -385,10 +386,62 @@ def fill(res, samples, supd_labels=()):
             res.row(l, v, is_supd=l in supd_labels)
 
 
+# ---------------------------------------------------------------- cgroups
+
+def cgroup_v2_mount():
+    """Where the cgroup v2 hierarchy is mounted, or None."""
+    best = None
+    try:
+        with open("/proc/self/mountinfo") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        w = line.split()
+        if "-" not in w or w[w.index("-") + 1] != "cgroup2":
+            continue
+        if w[4] in ("/sys/fs/cgroup", "/sys/fs/cgroup/unified"):
+            return w[4]
+        best = best or w[4]
+    return best
+
+
+class CgroupDir:
+    """A cgroup directory of the benchmark's own for `cgroup = PATH`;
+    raises NA without root or a v2 hierarchy. Removed (after a kill) on exit."""
+
+    def __init__(self, tag):
+        mount = cgroup_v2_mount()
+        if os.geteuid() != 0 or not mount:
+            raise NA("needs root and a cgroup v2 hierarchy")
+        self.path = os.path.join(mount, "supd-bench-%d-%s" % (os.getpid(), tag))
+
+    def __enter__(self):
+        os.mkdir(self.path)
+        return self.path
+
+    def __exit__(self, *exc):
+        try:
+            with open(os.path.join(self.path, "cgroup.kill"), "w") as f:
+                f.write("1")
+        except OSError:
+            pass
+        for root, dirs, _ in os.walk(self.path, topdown=False):
+            for d in dirs:
+                try:
+                    os.rmdir(os.path.join(root, d))
+                except OSError:
+                    pass
+        try:
+            os.rmdir(self.path)
+        except OSError:
+            pass
+
+
 # ---------------------------------------------------------------- supd
 
 class Supd:
-    def __init__(self, ctx, tag, body, max_parallel=None, nofile=None):
+    def __init__(self, ctx, tag, body, max_parallel=None, nofile=None, cgroup=None):
         self.ctx = ctx
         self.dir = ctx.newdir("supd-" + tag)
         self.sock = os.path.join(self.dir, "supd.sock")
@@ -397,6 +450,8 @@ class Supd:
         head = "[supd]\nsocket = %s\nstate_dir = %s/state\n" % (self.sock, self.dir)
         if max_parallel is not None:
             head += "max_parallel = %s\n" % max_parallel
+        if cgroup is not None:
+            head += "cgroup = %s\n" % cgroup
         with open(self.conf, "w") as f:
             f.write(head + "\n" + body)
         self.proc = None

@@ -56,6 +56,97 @@ def w_spawn_true(ctx):
     return res
 
 
+def cgroup_costs(n):
+    """What the cgroup files of one run cost alone, in us (median of n):
+    mkdir, the kill of an empty cgroup, reading cpu.stat and cgroup.events,
+    rmdir (placement is measured as what is left of supd's own delta)."""
+    with CgroupDir("costs") as base:
+        t = {"mkdir": [], "cgroup.kill": [], "cpu.stat + cgroup.events": [], "rmdir": []}
+        for i in range(n):
+            d = os.path.join(base, "r-%d" % i)
+            t0 = time.perf_counter()
+            os.mkdir(d)
+            t1 = time.perf_counter()
+            with open(os.path.join(d, "cgroup.kill"), "w") as f:
+                f.write("1")
+            t2 = time.perf_counter()
+            for name in ("cpu.stat", "cgroup.events"):
+                with open(os.path.join(d, name)) as f:
+                    f.read()
+            t3 = time.perf_counter()
+            os.rmdir(d)
+            t4 = time.perf_counter()
+            for k, a, b in (("mkdir", t0, t1), ("cgroup.kill", t1, t2), ("cpu.stat + cgroup.events", t2, t3),
+                            ("rmdir", t3, t4)):
+                t[k].append((b - a) * 1e6)
+    return {k: median(v) for k, v in t.items()}
+
+
+def w_spawn_true_cgroup(ctx):
+    n = ctx.size("true_n")
+    res = Result("spawn-true-cgroup", "%d × /bin/true, at most 2 at once, a cgroup per run, start → wait" % n, "s")
+    names = ["t@%d" % i for i in range(1, n + 1)]
+    body = "[job:t@]\ncommand = /bin/true\nautostart = false\n"
+    cpu = {"cg": [], "plain": []}
+
+    def supd(tag, cgroup):
+        with Supd(ctx, "true-" + tag, body, max_parallel=2, cgroup=cgroup) as s:
+            c0 = cpu_ns(s.pid)
+            t0 = time.perf_counter()
+            s.ctl("start", *names)
+            s.ctl("wait", "t")
+            dt = time.perf_counter() - t0
+            cpu[tag].append((cpu_ns(s.pid) - c0) / 1e3 / n)
+            h = s.history("t")
+            if len(h) != n:
+                raise BenchError("supd did not record %d runs" % n)
+            return dt
+
+    def with_cgroup():
+        with CgroupDir("true") as cg:
+            return supd("cg", cg)
+
+    def plain():
+        return supd("plain", "off")
+
+    def floor():
+        return run_timed([ctx.floor, "-n", n, "-P", 2, "/bin/true"])
+
+    def cgroup_floor():
+        # the same loop with a cgroup per run made, entered by clone3 and removed:
+        # what the kernel itself charges for the cgroups, without supd
+        with CgroupDir("floor") as cg:
+            return run_timed([ctx.floor, "-g", cg, "-n", n, "-P", 2, "/bin/true"])
+
+    s = alternate(ctx, {"supd, a cgroup per run": with_cgroup, "supd, cgroup = off": plain,
+                        "posix_spawn loop (floor)": floor, "the loop with a cgroup per run (kernel floor)": cgroup_floor})
+    fill(res, s, ("supd, a cgroup per run", "supd, cgroup = off"))
+    res.target = "≤ 1.25 × the posix_spawn loop (no cgroups)"
+    cm, pm, fm = res.med("supd, a cgroup per run"), res.med("supd, cgroup = off"), res.med("posix_spawn loop (floor)")
+    if cpu["cg"]:
+        res.get("supd, a cgroup per run")["note"] = "supd's own CPU: %.0f µs per run (median)" % median(cpu["cg"])
+    if cpu["plain"]:
+        res.get("supd, cgroup = off")["note"] = "supd's own CPU: %.0f µs per run (median)" % median(cpu["plain"])
+    km = res.med("the loop with a cgroup per run (kernel floor)")
+    if cm and fm:
+        res.verdict = cm <= 1.25 * fm
+        res.verdict_text = "supd with cgroups / floor = %.2f×%s" % (
+            cm / fm, "; the kernel's own floor with a cgroup per run is %.2f× the floor, supd / it = %.2f×"
+            % (km / fm, cm / km) if km else "")
+    if cm and pm:
+        delta = (cm - pm) / n * 2 * 1e6   # two at once: each run's own share of the wall time
+        costs = cgroup_costs(n)
+        files = sum(costs.values())
+        res.notes.append("the cgroup costs a run %.0f µs of wall time (%.0f µs of supd's CPU): mkdir %.0f µs, "
+                         "rmdir %.0f µs, cgroup.kill %.0f µs, cpu.stat + cgroup.events %.0f µs measured alone "
+                         "(%.0f µs together); the rest, %.0f µs, is placement (clone3 CLONE_INTO_CGROUP, the "
+                         "cgroup.events watch) and the kernel's charge of the process to the cgroup"
+                         % (delta, median(cpu["cg"]) - median(cpu["plain"]) if cpu["cg"] and cpu["plain"] else 0,
+                            costs["mkdir"], costs["rmdir"], costs["cgroup.kill"],
+                            costs["cpu.stat + cgroup.events"], files, delta - files))
+    return res
+
+
 def w_sleep(ctx):
     n = ctx.size("sleep_n")
     res = Result("sleep-parallel", "%d × sleep 0.1 in parallel, start → wait" % n, "s")
@@ -314,6 +405,38 @@ def w_stop(ctx):
     return res
 
 
+def w_stop_cgroup(ctx):
+    n = ctx.size("stop_cgroup_n")
+    res = Result("stop-cgroup", "stop %d running services, each run in its own cgroup" % n, "s", log_scale=True)
+    svc = "[job:svc]\ncommand = sleep 100000\ninstances = %d\nrestart = always\n" % n
+
+    def supd_stop():
+        with CgroupDir("stop") as cg, Supd(ctx, "stop-cg", svc, cgroup=cg) as s:
+            s.wait_states(n)
+            jobs = os.path.join(cg, "jobs")
+
+            def runs():
+                return [r for d in os.listdir(jobs) if os.path.isdir(os.path.join(jobs, d))
+                        for r in os.listdir(os.path.join(jobs, d)) if r.startswith("r-")]
+            if len(runs()) != n:
+                raise BenchError("%d of %d runs are in cgroups" % (len(runs()), n))
+            t0 = time.perf_counter()
+            s.ctl("stop", "svc")
+            dt = time.perf_counter() - t0
+            if runs():
+                raise BenchError("run cgroups left after stop: %s" % runs()[:3])
+            return dt
+
+    s = alternate(ctx, {"supd: supctl stop": supd_stop})
+    fill(res, s, ("supd: supctl stop",))
+    res.target = "< 0.5 s"
+    sm = res.med("supd: supctl stop")
+    if sm:
+        res.verdict = sm < 0.5
+        res.verdict_text = "supctl stop of %d cgroup-contained runs %.3f s" % (n, sm)
+    return res
+
+
 def w_status_rss(ctx):
     n, nsv, calls = ctx.size("status_jobs"), ctx.size("status_sv"), ctx.size("status_calls")
     st = Result("status", "status latency: supctl --json status with %d jobs, supervisorctl status with %d"
@@ -531,10 +654,12 @@ def w_scale(ctx):
 
 WORKLOADS = [
     ("spawn-true", w_spawn_true),
+    ("spawn-true-cgroup", w_spawn_true_cgroup),
     ("sleep-parallel", w_sleep),
     ("encrypt", w_encrypt),
     ("respawn", w_respawn),
     ("stop", w_stop),
+    ("stop-cgroup", w_stop_cgroup),
     ("status", w_status_rss),       # also produces "rss"
     ("timeout", w_timeout),
     ("idle", w_idle),

@@ -48,6 +48,14 @@ static const struct key_desc job_keys[] = {
 	{ "limit_cpu",         &config_type_limit,        JOB_FIELD(limits[LIMIT_CPU]), 0, "60" },
 	{ "secret",            &config_type_secret,       0,
 	  KEY_REPEAT | KEY_PATH | KEY_SUBST,              "3 /etc/supd/%i.pass" },
+	{ "memory_max",        &config_type_cgroup_bytes, JOB_FIELD(memory_max), 0, "512M" },
+	{ "memory_swap_max",   &config_type_cgroup_bytes, JOB_FIELD(memory_swap_max), 0, "0" },
+	{ "pids_max",          &config_type_cgroup_count, JOB_FIELD(pids_max), 0, "100" },
+	{ "cpu_max",           &config_type_cpu_max,      JOB_FIELD(cpu_max), 0, "150%" },
+	{ "cpu_weight",        &config_type_cgroup_weight, JOB_FIELD(cpu_weight), 0, "50" },
+	{ "io_weight",         &config_type_cgroup_weight, JOB_FIELD(io_weight), 0, "200" },
+	{ "oom_policy",        &config_type_oom_policy,   JOB_FIELD(oom_policy), 0, "kill" },
+	{ "delegate",          &config_type_bool,         JOB_FIELD(delegate), 0, "true" },
 };
 
 static const struct key_desc supd_keys[] = {
@@ -56,6 +64,7 @@ static const struct key_desc supd_keys[] = {
 	{ "control_group", &config_type_name,         SUPD_FIELD(control_group), 0, "wheel" },
 	{ "state_dir",     &config_type_string,       SUPD_FIELD(state_dir), KEY_PATH, "/var/lib/supd-test" },
 	{ "max_parallel",  &config_type_max_parallel, SUPD_FIELD(max_parallel), 0, "2" },
+	{ "cgroup",        &config_type_cgroup_mode,  SUPD_FIELD(cgroup_mode), 0, "/sys/fs/cgroup/supd" },
 	{ "include",       &config_type_include,      0, KEY_REPEAT, NULL },
 };
 

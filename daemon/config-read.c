@@ -131,6 +131,17 @@ static _printf_(2, 3) void error_here(struct parser *p, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* An error at a line of any file read (by its index). */
+static _printf_(5, 6) void error_in(struct parser *p, unsigned file_idx, const char *path, unsigned line,
+				    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	config_errors_add(&p->msgs, file_idx, path, line, false, fmt, ap);
+	va_end(ap);
+}
+
 /* A warning at the line being read: reported, but the config is valid. */
 static _printf_(2, 3) void warning_here(struct parser *p, const char *fmt, ...)
 {
@@ -224,6 +235,10 @@ static void job_finish(struct parser *p)
 		error_at(p, line, "restart_delay must not exceed restart_max_delay");
 	}
 
+	/* cgroup = off (wherever [supd] says it) makes this an error */
+	if (job_config_cgroup_key(jc))
+		jc->cgroup_key_line = job_key_line(p, job_config_cgroup_key(jc));
+
 	/* no key is silently ignored: group only means something with user */
 	if (jc->group && !jc->user)
 		error_at(p, job_key_line(p, "group"), "group needs user (the job runs with supd's own group)");
@@ -271,6 +286,7 @@ static void section_enter(struct parser *p, const char *name)
 		b->jc->name = xstrndup(n, b->jc->is_template ? len - 1 : len);
 		b->jc->file = xstrdup(p->fc->path);
 		b->jc->line = p->fc->lineno;
+		b->jc->file_idx = p->fc->idx;
 		p->section = SECTION_JOB;
 
 		if (!job_name_valid(b->jc->name)) {
@@ -728,6 +744,23 @@ static void include_pattern(struct parser *p, const struct include_req *req)
 	globfree(&g);
 }
 
+/* A cgroup key with cgroup = off is never silently ignored (SPEC §8):
+ * an error at each job's first one, once every file is read. */
+static void check_cgroup_off(struct parser *p)
+{
+	const struct key_desc *k = config_keys_find(&config_keys_supd, "cgroup");
+	const struct key_loc *off = &p->supd_seen[k - config_keys_supd.keys];
+
+	for (size_t i = 0; p->cfg->cgroup_mode == CGROUP_MODE_OFF && i < p->cfg->n_jobs; i++) {
+		const struct job_config *jc = p->cfg->jobs[i];
+		const char *key = job_config_cgroup_key(jc);
+
+		if (key)
+			error_in(p, jc->file_idx, jc->file, jc->cgroup_key_line,
+				 "%s needs a cgroup, and cgroup = off (%s:%u)", key, off->file, off->line);
+	}
+}
+
 int config_load(const char *file, struct supd_config **ret, struct config_errors *errs)
 {
 	struct parser p = { .host = { host_error, host_warning, host_include } };
@@ -746,6 +779,7 @@ int config_load(const char *file, struct supd_config **ret, struct config_errors
 	} else {
 		parse_file(&p, f, file, &st);
 		config_file_close(f);
+		check_cgroup_off(&p);
 	}
 
 	failed = p.msgs.n_errors > 0;

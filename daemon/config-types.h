@@ -16,6 +16,12 @@ extern const struct key_type
 	config_type_limit,        /* struct limit_spec: N, SOFT:HARD, infinity */
 	config_type_limit_size,   /* struct limit_spec: the same with K, M, G */
 	config_type_secret,       /* struct job_config: secrets, n_secrets */
+	config_type_cgroup_mode,  /* struct supd_config: cgroup_mode, cgroup_path */
+	config_type_cgroup_bytes, /* struct cgroup_value: N with K, M, G, T, or infinity */
+	config_type_cgroup_count, /* struct cgroup_value: N >= 1 or infinity */
+	config_type_cgroup_weight,/* struct cgroup_value: 1..10000 */
+	config_type_cpu_max,      /* struct cgroup_value: N% of one CPU, or infinity */
+	config_type_oom_policy,   /* enum oom_policy */
 	config_type_socket,       /* char *: a socket path */
 	config_type_stdin,        /* char *: null or PATH */
 	config_type_bool,         /* bool */
@@ -33,6 +39,11 @@ extern const struct key_type
 	config_type_command,      /* char *: joined continuation lines */
 	config_type_environment,  /* char **: NAME=VALUE, in order */
 	config_type_include;      /* nothing: hands the pattern to the reader */
+
+/* cpu_max's value ("150%", "12.5%", "infinity") as the quota of each
+ * 100ms period in us (150000), CGROUP_VALUE_MAX for infinity. Returns 0,
+ * -EINVAL, or -ERANGE (below 1% or above 1,000,000%). */
+int config_parse_cpu_max(const char *s, uint64_t *quota_usec);
 
 /* The checks of KEY_PATH and KEY_SUBST on a string value v of row k;
  * false (after reporting) if v is unusable. */

@@ -28,6 +28,12 @@ static const char *const output_kind_table[_OUTPUT_MAX] = {
 	[OUTPUT_STDOUT] = "stdout",
 };
 
+static const char *const oom_policy_table[_OOM_POLICY_MAX] = {
+	[OOM_CONTINUE] = "continue",
+	[OOM_STOP] = "stop",
+	[OOM_KILL] = "kill",
+};
+
 static const struct {
 	const char *key;
 	int resource;
@@ -72,6 +78,40 @@ const char *output_kind_to_string(enum output_kind k)
 int output_kind_from_string(const char *s)
 {
 	return string_table_lookup(output_kind_table, _OUTPUT_MAX, s);
+}
+
+const char *oom_policy_to_string(enum oom_policy p)
+{
+	if ((unsigned) p >= _OOM_POLICY_MAX)
+		return NULL;
+	return oom_policy_table[p];
+}
+
+int oom_policy_from_string(const char *s)
+{
+	return string_table_lookup(oom_policy_table, _OOM_POLICY_MAX, s);
+}
+
+/* In the order of the key table. */
+const char *job_config_cgroup_key(const struct job_config *jc)
+{
+	if (jc->memory_max.set)
+		return "memory_max";
+	if (jc->memory_swap_max.set)
+		return "memory_swap_max";
+	if (jc->pids_max.set)
+		return "pids_max";
+	if (jc->cpu_max.set)
+		return "cpu_max";
+	if (jc->cpu_weight.set)
+		return "cpu_weight";
+	if (jc->io_weight.set)
+		return "io_weight";
+	if (jc->oom_policy != OOM_CONTINUE)
+		return "oom_policy";
+	if (jc->delegate)
+		return "delegate";
+	return NULL;
 }
 
 const char *job_limit_to_string(enum job_limit l)
@@ -209,5 +249,6 @@ void config_free(struct supd_config *c)
 	free(c->socket);
 	free(c->control_group);
 	free(c->state_dir);
+	free(c->cgroup_path);
 	free(c);
 }

@@ -51,6 +51,21 @@ struct limit_spec {
 	rlim_t soft, hard;       /* RLIM_INFINITY: infinity */
 };
 
+/* [supd] cgroup (SPEC §8): find a delegated one, none, or this directory. */
+enum cgroup_mode { CGROUP_MODE_AUTO, CGROUP_MODE_OFF, CGROUP_MODE_PATH, _CGROUP_MODE_MAX };
+
+/* oom_policy: what the rest of a run does when the kernel's OOM killer
+ * kills one of its processes. */
+enum oom_policy { OOM_CONTINUE, OOM_STOP, OOM_KILL, _OOM_POLICY_MAX };
+
+/* The value of a cgroup key (memory_max, pids_max, ...): written to the
+ * run's cgroup only when set; CGROUP_VALUE_MAX is "max" (infinity). */
+#define CGROUP_VALUE_MAX UINT64_MAX
+struct cgroup_value {
+	bool set;
+	uint64_t v;              /* bytes, a count, a weight, or cpu_max's quota in us per 100ms */
+};
+
 /* secret = FD PATH */
 struct secret_spec {
 	int fd;                  /* 3..CONFIG_SECRET_FD_MAX, once per job */
@@ -90,6 +105,14 @@ struct job_config {
 	struct limit_spec limits[_LIMIT_MAX];
 	struct secret_spec *secrets;
 	size_t n_secrets;
+	/* cgroup keys (SPEC §8), written to the run's cgroup */
+	struct cgroup_value memory_max, memory_swap_max, pids_max, cpu_max, cpu_weight, io_weight;
+	enum oom_policy oom_policy;
+	bool delegate;
+	/* where the first cgroup key that needs a cgroup was set (0: none):
+	 * cgroup = off makes it an error there */
+	unsigned cgroup_key_line;
+	unsigned file_idx;       /* of file, in the order files were read */
 
 	unsigned refs;           /* shared by a job's instances and runs */
 };
@@ -101,6 +124,8 @@ struct supd_config {
 	char *control_group;
 	char *state_dir;         /* NULL = default */
 	long max_parallel;       /* -1 = auto, 0 = no limit */
+	enum cgroup_mode cgroup_mode;
+	char *cgroup_path;       /* CGROUP_MODE_PATH */
 
 	struct job_config **jobs;
 	size_t n_jobs;
@@ -149,3 +174,7 @@ const char *job_limit_to_string(enum job_limit l);
 int job_limit_resource(enum job_limit l);
 /* The kind named s, or -EINVAL. */
 int output_kind_from_string(const char *s);
+const char *oom_policy_to_string(enum oom_policy p);
+int oom_policy_from_string(const char *s);
+/* The first key of jc that needs a cgroup ("memory_max"), or NULL. */
+const char *job_config_cgroup_key(const struct job_config *jc);

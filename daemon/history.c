@@ -190,8 +190,13 @@ static void append_started(struct history *h, const struct job *j) {
 
 	buf_appendf(&rec, "{\"event\":\"started\",\"run\":%" PRIu64 ",\"name\":", run->id);
 	proto_append_string(&rec, j->name);
-	buf_appendf(&rec, ",\"boot_id\":\"%s\",\"started_at\":\"%s\",\"cgroup\":null,\"pids\":[",
+	buf_appendf(&rec, ",\"boot_id\":\"%s\",\"started_at\":\"%s\",\"cgroup\":",
 		    proc_boot_id(), format_rfc3339_to(t, run->started_wall) < 0 ? "" : t);
+	if (scope_cgroup_path(&j->scope))
+		proto_append_string(&rec, scope_cgroup_path(&j->scope));
+	else
+		buf_append(&rec, "null", 4);
+	buf_append(&rec, ",\"pids\":[", 9);
 	for (size_t i = 0; i < run->n_stages; i++) {
 		unsigned long long start = 0;
 		(void) proc_start_time(run->stages[i].pid, &start);

@@ -14,10 +14,22 @@ static usec_t real_now(clockid_t clock) {
 	return now_usec(clock);
 }
 
+/* The stages of a run with a cgroup are placed in it before they exec. */
+static int real_spawn(const struct job_config *jc, const char *name, const char *instance, int capture_fd,
+		      const struct spawn_fd *fds, size_t n_fds, const struct scope *s, struct spawn_result *res) {
+	struct spawn_cgroup cg;
+
+	if (s->cgroup)
+		cg = (struct spawn_cgroup) { .fd = cgroup_run_fd(s->cgroup), .path = cgroup_run_path(s->cgroup) };
+	return spawn_run_in(jc, name, instance, capture_fd, fds, n_fds, s->cgroup ? &cg : NULL, 0, res);
+}
+
 const struct job_sys job_sys_real = {
-	.spawn = spawn_run,
+	.spawn = real_spawn,
 	.signal = scope_signal,
 	.alive = scope_alive,
+	.scope_open = scope_open,
+	.scope_close = scope_close,
 	.now = real_now,
 };
 
@@ -89,6 +101,10 @@ void job_free(struct job *j) {
 	runqueue_remove(&j->host->queue, &j->slot);
 	runqueue_release(&j->host->queue, &j->slot);
 	sd_event_source_disable_unref(j->timer);
+	if (j->scope.cgroup) {   /* supd exits with processes left in it */
+		struct cgroup_usage u;
+		j->host->sys->scope_close(&j->scope, &u);
+	}
 	joblog_free(j->log);
 	secret_feed_free(j->secrets);
 	run_clear(&j->run);
@@ -245,6 +261,10 @@ static int open_capture(struct job *j) {
 	return fd;
 }
 
+static void on_scope_changed(void *userdata);
+static void on_scope_oom(void *userdata);
+static const struct cgroup_run_events scope_events = { .changed = on_scope_changed, .oom = on_scope_oom };
+
 /* Spawn a run now (a slot, if needed, is already held). */
 static void job_spawn(struct job *j) {
 	struct spawn_result res;
@@ -261,10 +281,24 @@ static void job_spawn(struct job *j) {
 	j->stop_by_user = false;
 	note_start(j, now);
 
-	int capture_fd = open_capture(j);
-	int r = j->host->sys->spawn(j->config, j->name, j->instance, capture_fd, NULL, 0, &res);
-	if (capture_fd >= 0)
-		close(capture_fd);
+	/* the run's cgroup first: a key it cannot apply fails the spawn */
+	char *error = NULL;
+	int r = j->host->sys->scope_open(&j->scope, j->host->cgroups, j->name, run->id, j->config, &scope_events, j,
+					 &error);
+	if (r < 0) {
+		res = (struct spawn_result) { .error = error, .exit_status = 126 };
+	} else {
+		int capture_fd = open_capture(j);
+		r = j->host->sys->spawn(j->config, j->name, j->instance, capture_fd, NULL, 0, &j->scope, &res);
+		if (capture_fd >= 0)
+			close(capture_fd);
+		if (r < 0) {   /* nothing of it may stay: a stage may have forked before a later one failed */
+			struct cgroup_usage u;
+			if (scope_waits(&j->scope))
+				(void) j->host->sys->signal(&j->scope, SIGKILL, false);
+			j->host->sys->scope_close(&j->scope, &u);
+		}
+	}
 	if (r < 0) {
 		run->ended_wall = run->started_wall;
 		run->ended_mono = run->started_mono;
@@ -279,7 +313,7 @@ static void job_spawn(struct job *j) {
 		job_set_state(j, JOB_FATAL, USEC_INFINITY);
 		return;
 	}
-	j->scope = (struct scope) { .pgid = res.pgid };
+	j->scope.pgid = res.pgid;
 	run->active = true;
 	j->host->n_active++;
 	run->n_stages = run->n_alive = res.n_stages;
@@ -384,10 +418,19 @@ static void act_timeout(struct job *j) {
 	job_set_state(j, JOB_STOPPING, j->config->stop_timeout);
 }
 
+static void act_abandon(struct job *j);
+
 static void act_kill(struct job *j) {
+	if (j->kill_sent && scope_waits(&j->scope)) {
+		act_abandon(j);   /* stop_timeout after the SIGKILL */
+		return;
+	}
 	log_job(LOG_WARNING, j->name, j->run.id, -1, -1, "still running after stop_timeout, sending KILL");
 	j->kill_sent = true;
 	signal_run(j, SIGKILL);
+	/* a cgroup says when it is empty: give it stop_timeout for that */
+	if (scope_waits(&j->scope))
+		job_arm_timer(j, j->config->stop_timeout);
 	/* members the kernel has not let go of (zombies of a parent that left
 	 * the group) must not keep the stop pending forever */
 	job_recheck_scope(j);
@@ -401,10 +444,18 @@ static void act_retry(struct job *j) {
 /* Every process of the run is gone: record it and decide what is next. */
 static void act_finish(struct job *j) {
 	struct run *run = &j->run;
+	struct cgroup_usage u;
 
+	/* the cgroup counted every process of the run, reaped or not */
+	j->host->sys->scope_close(&j->scope, &u);
+	if (u.cpu) {
+		run->cpu_user = u.cpu_user;
+		run->cpu_sys = u.cpu_sys;
+	}
+	run->memory_peak_kb = u.memory_peak_kb;
+	run->oom_killed = u.oom_killed;
 	run_conclude(run, j->config, job_now(j, CLOCK_REALTIME), job_now(j, CLOCK_MONOTONIC));
 	j->host->n_active--;
-	j->scope = (struct scope) { 0 };
 	secret_feed_free(TAKE_PTR(j->secrets));
 	joblog_drain(j->log);   /* the output is in `logs` before anyone hears of the end */
 	log_run_end(j);
@@ -454,6 +505,25 @@ static void act_finish(struct job *j) {
 		job_set_state(j, pr.action == POLICY_EXITED ? JOB_EXITED : JOB_FAILED, USEC_INFINITY);
 		break;
 	}
+}
+
+/* stop_timeout after the SIGKILL, the run's cgroup still holds processes
+ * (uninterruptible sleep: a dead NFS server, a stuck device). The run ends
+ * failed; its cgroup is kept and swept once empty, and the job cannot
+ * start again until then (cgroup.h). */
+static void act_abandon(struct job *j) {
+	struct run *run = &j->run;
+
+	log_job(LOG_ERR, j->name, run->id, -1, -1, "processes left after SIGKILL: ending run %" PRIu64
+		" (its cgroup is kept until they are gone)", run->id);
+	free(run->error);
+	run->error = xstrdup("processes left after SIGKILL");
+	for (size_t i = 0; i < run->n_stages; i++)
+		if (!run->stages[i].done) {
+			j->host->ops->untrack_pid(j->host, run->stages[i].pid);
+			(void) run_stage_ended(run, i, SIGKILL, NULL);   /* the wait status of a SIGKILL death */
+		}
+	act_finish(j);
 }
 
 typedef void (*job_action)(struct job *j);
@@ -561,6 +631,17 @@ static void job_maybe_finish(struct job *j) {
 	if (j->run.n_alive > 0)
 		return;
 	if (j->host->sys->alive(&j->scope)) {
+		if (scope_waits(&j->scope)) {
+			/* a cgroup: the run ends once it is empty (on_scope_changed),
+			 * or stop_timeout after the SIGKILL with processes left */
+			if (j->state != JOB_STOPPING) {
+				log_debug("%s: killing processes left in its cgroup", j->name);
+				j->kill_sent = true;
+				signal_run(j, SIGKILL);
+				job_set_state(j, JOB_STOPPING, j->config->stop_timeout);
+			}
+			return;
+		}
 		if (j->state != JOB_STOPPING) {
 			log_debug("%s: killing processes left in its run", j->name);
 			signal_run(j, SIGKILL);
@@ -581,4 +662,25 @@ void job_stage_exited(struct job *j, size_t idx, int status, const struct rusage
 void job_recheck_scope(struct job *j) {
 	if (j->run.active && j->run.n_alive == 0)
 		job_maybe_finish(j);
+}
+
+/* The run's cgroup.events changed: it may be empty now. */
+static void on_scope_changed(void *userdata) {
+	job_recheck_scope(userdata);
+}
+
+/* oom_policy = stop: the OOM killer killed a process of the run, so the
+ * rest of it is stopped as a timeout would (stop_signal, then SIGKILL),
+ * and the run fails with an error. */
+static void on_scope_oom(void *userdata) {
+	struct job *j = userdata;
+
+	if (j->state != JOB_RUNNING)
+		return;
+	log_job(LOG_WARNING, j->name, j->run.id, -1, -1, "the OOM killer killed a process of run %" PRIu64
+		"; stopping it (oom_policy = stop)", j->run.id);
+	free(j->run.error);
+	j->run.error = xstrdup("out of memory: the OOM killer killed a process (oom_policy = stop)");
+	signal_run(j, j->config->stop_signal);
+	job_set_state(j, JOB_STOPPING, j->config->stop_timeout);
 }

@@ -87,10 +87,16 @@ struct job_host;
 /* What the state machine asks of the system; tests replace it to drive the
  * machine without processes (tests/test-job.c). */
 struct job_sys {
+	/* the stages go into the scope's cgroup, if it has one */
 	int (*spawn)(const struct job_config *jc, const char *name, const char *instance, int capture_fd,
-		     const struct spawn_fd *fds, size_t n_fds, struct spawn_result *res);
+		     const struct spawn_fd *fds, size_t n_fds, const struct scope *s, struct spawn_result *res);
 	int (*signal)(const struct scope *s, int sig, bool and_continue);
 	bool (*alive)(const struct scope *s);
+	/* the run's cgroup: made before the spawn, closed when the run ends (scope.h) */
+	int (*scope_open)(struct scope *s, struct cgroups *m, const char *name, uint64_t run,
+			  const struct job_config *jc, const struct cgroup_run_events *ev, void *userdata,
+			  char **error);
+	void (*scope_close)(struct scope *s, struct cgroup_usage *u);
 	usec_t (*now)(clockid_t clock);
 };
 extern const struct job_sys job_sys_real;
@@ -112,6 +118,7 @@ struct job_host {
 	sd_event *event;
 	struct runqueue queue;       /* max_parallel slots for batch runs */
 	const char *log_dir;         /* where captured output goes, or NULL */
+	struct cgroups *cgroups;     /* where runs get their cgroups, or NULL (cgroup.h) */
 	bool shutting_down;
 	size_t n_active;             /* jobs with a run in progress */
 	unsigned counts[_JOB_STATE_MAX];

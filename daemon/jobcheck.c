@@ -153,7 +153,7 @@ int jobcheck_start(sd_event *e, struct reaper *r, const struct jobcheck_params *
 			return fail(error, k, "cannot add a timer: %s", strerror(-k));
 		}
 	}
-	k = spawn_run_flags(&jc, p->job.name, p->job.instance, p->job.output_fd, NULL, 0, SPAWN_NO_PRIVATE_ENV, &res);
+	k = spawn_run_in(&jc, p->job.name, p->job.instance, p->job.output_fd, NULL, 0, NULL, SPAWN_NO_PRIVATE_ENV, &res);
 	pipeline_free(&split);
 	if (k < 0) {
 		*error = TAKE_PTR(res.error);

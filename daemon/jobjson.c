@@ -120,8 +120,11 @@ static const char *const field_names[_JOB_FIELD_MAX] = {
 	[JOB_FIELD_CPU_USER_S] = "cpu_user_s",
 	[JOB_FIELD_CPU_SYS_S] = "cpu_sys_s",
 	[JOB_FIELD_MAX_RSS_KB] = "max_rss_kb",
+	[JOB_FIELD_MEMORY_PEAK_KB] = "memory_peak_kb",
+	[JOB_FIELD_OOM_KILLED] = "oom_killed",
 	[JOB_FIELD_STAGES] = "stages",
 	[JOB_FIELD_ERROR] = "error",
+	[JOB_FIELD_CGROUP] = "cgroup",
 };
 
 int job_field_from_string(const char *s) {
@@ -174,6 +177,17 @@ static void put_field(struct buf *b, const struct job *j, enum job_field f, bool
 		return put_seconds(b, key, ended, run->cpu_sys);
 	case JOB_FIELD_MAX_RSS_KB:
 		return put_int(b, key, ended, run->max_rss_kb);
+	case JOB_FIELD_MEMORY_PEAK_KB:
+		return put_int(b, key, ended && run->memory_peak_kb >= 0, run->memory_peak_kb);
+	case JOB_FIELD_OOM_KILLED:
+		if (!ended || run->oom_killed < 0)
+			return put_null(b, key);
+		put_key(b, key);
+		return put_raw(b, run->oom_killed ? "true" : "false");
+	case JOB_FIELD_CGROUP: {
+		const char *cg = run->active ? scope_cgroup_path(&j->scope) : NULL;
+		return cg ? put_str(b, key, cg) : put_null(b, key);
+	}
 	case JOB_FIELD_STAGES:
 		return put_stages(b, key, run);
 	case JOB_FIELD_ERROR:
@@ -247,6 +261,9 @@ int job_json_restore_run(struct run *r, json_t *rec) {
 	r->cpu_user = seconds_of(json_object_get(rec, "cpu_user_s"));
 	r->cpu_sys = seconds_of(json_object_get(rec, "cpu_sys_s"));
 	r->max_rss_kb = int_of(json_object_get(rec, "max_rss_kb"), 0);
+	r->memory_peak_kb = int_of(json_object_get(rec, "memory_peak_kb"), -1);
+	json_t *oom = json_object_get(rec, "oom_killed");
+	r->oom_killed = json_is_boolean(oom) ? json_is_true(oom) : -1;
 	const char *err = json_string_value(json_object_get(rec, "error"));
 	r->error = err ? xstrdup(err) : NULL;
 	json_t *stages = json_object_get(rec, "stages");

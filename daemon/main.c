@@ -9,6 +9,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <systemd/sd-event.h>
+#include "cgroup.h"
 #include "commands.h"
 #include "config.h"
 #include "control.h"
@@ -36,6 +37,7 @@ struct daemon {
 	struct history *history;     /* NULL: runs are not recorded */
 	struct runids *runids;       /* NULL: numbers from the history only */
 	int state_lock;
+	struct cgroups *cgroups;     /* NULL: runs are contained by process groups only */
 	struct job_observer history_observer;
 	bool notify;
 };
@@ -167,6 +169,8 @@ static json_t *do_reload(void *userdata) {
 		struct reload_result res;
 		if (!streq_ptr(c->socket, d->sup->config->socket))
 			log_warnx("reload: a new socket path takes effect when supd restarts");
+		if (c->cgroup_mode != d->sup->config->cgroup_mode || !streq_ptr(c->cgroup_path, d->sup->config->cgroup_path))
+			log_warnx("reload: a new cgroup takes effect when supd restarts");
 		supervisor_reload(d->sup, c, &res);
 		log_info("reloaded: %zu added, %zu removed, %zu changed", strv_length(res.added),
 			 strv_length(res.removed), strv_length(res.changed));
@@ -407,6 +411,13 @@ int main(int argc, char **argv) {
 		sd_event_unref(d.event);
 		return 1;
 	}
+	/* after the lock: the sweep kills what a supd that died on this
+	 * state_dir left, never a live one's runs */
+	if (cgroups_setup(c, state_dir, d.state_lock >= 0, d.event, &d.cgroups) < 0) {
+		config_free(c);
+		sd_event_unref(d.event);
+		return 1;
+	}
 	d.socket_path = socket_opt ? xstrdup(socket_opt) : default_socket_path(c);
 
 	int listen_fd = sd_glue_listen_fd();
@@ -437,8 +448,9 @@ int main(int argc, char **argv) {
 		return 1;
 	d.sup->history = d.history;
 	d.sup->runids = d.runids;
+	d.sup->host.cgroups = d.cgroups;
 	if (d.history)
-		(void) recovery_run(d.history, d.sup);
+		(void) recovery_run(d.history, state_dir, d.sup);
 	if (d.history) {
 		history_observer_init(d.history, &d.history_observer);
 		supervisor_add_observer(d.sup, &d.history_observer);
@@ -483,6 +495,7 @@ int main(int argc, char **argv) {
 		supervisor_remove_observer(d.sup, &d.history_observer);
 	sd_event_source_disable_unref(d.status_timer);
 	supervisor_free(d.sup);
+	cgroups_free(d.cgroups);
 	history_close(d.history);
 	runids_close(d.runids);
 	if (d.state_lock >= 0)

@@ -4,6 +4,7 @@
 #include <malloc.h>
 #include <signal.h>
 #include <stdint.h>
+#include "cgroup.h"
 #include "hashmap.h"
 #include "jobjson.h"
 #include "log.h"
@@ -110,23 +111,30 @@ static json_t *lost_record(json_t *started, usec_t now) {
 							"pid", json_array_get(json_array_get(pids, i), 0),
 							"exit_code", "signal"));
 	return json_pack("{s:O, s:s, s:s, s:s, s:n, s:O, s:s?, s:s, s:f, s:n, s:n, s:b, s:n, s:i,"
-			 " s:n, s:n, s:n, s:o, s:s}",
+			 " s:n, s:n, s:n, s:n, s:n, s:o, s:s, s:n}",
 			 "name", json_object_get(started, "name"), "state", "failed", "want", "down",
 			 "since", ended, "pid", "run", json_object_get(started, "run"), "started_at", started_at,
 			 "ended_at", ended, "duration_s", t0 && now > t0 ? (double) (now - t0) / USEC_PER_SEC : 0.0,
 			 "exit_code", "signal", "timed_out", false, "exit_status", "restarts", 0,
-			 "cpu_user_s", "cpu_sys_s", "max_rss_kb", "stages", stages, "error", RECOVERY_LOST_ERROR);
+			 "cpu_user_s", "cpu_sys_s", "max_rss_kb", "memory_peak_kb", "oom_killed", "stages", stages,
+			 "error", RECOVERY_LOST_ERROR, "cgroup");
 }
 
-static void end_lost_run(struct history *h, struct scan *sc, json_t *started) {
+static void end_lost_run(struct history *h, const char *state_dir, struct scan *sc, json_t *started) {
 	const char *name = json_string_value(json_object_get(started, "name"));
 	const char *boot = json_string_value(json_object_get(started, "boot_id"));
+	const char *cgroup = json_string_value(json_object_get(started, "cgroup"));
 	uint64_t run = (uint64_t) json_integer_value(json_object_get(started, "run"));
 
 	if (!name)
 		return;
-	if (streq_ptr(boot, proc_boot_id()))
+	if (streq_ptr(boot, proc_boot_id())) {
+		/* its cgroup holds every process of it; one under today's
+		 * CGROUP/jobs was swept already (cgroups_setup) */
+		if (cgroup && state_dir)
+			(void) cgroups_reap_recorded(cgroup, run, state_dir);
 		kill_leftovers(name, json_object_get(started, "pids"));
+	}
 	json_t *rec = lost_record(started, now_usec(CLOCK_REALTIME));
 	if (!rec)
 		return;
@@ -159,7 +167,7 @@ static void restore_job(struct job *j, json_t *rec) {
 	job_restore_state(j, st);
 }
 
-size_t recovery_run(struct history *h, struct supervisor *s) {
+size_t recovery_run(struct history *h, const char *state_dir, struct supervisor *s) {
 	struct scan sc = { 0 };
 	size_t lost = 0;
 
@@ -172,7 +180,7 @@ size_t recovery_run(struct history *h, struct supervisor *s) {
 			continue;
 		uint64_t run = (uint64_t) json_integer_value(json_object_get(rec, "run"));
 		if (hashmap_get_int(&sc.open, run) == index_value(i)) {
-			end_lost_run(h, &sc, rec);
+			end_lost_run(h, state_dir, &sc, rec);
 			lost++;
 		}
 	}

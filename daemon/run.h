@@ -30,17 +30,20 @@ struct run {
 	bool success;
 	usec_t cpu_user, cpu_sys;    /* summed over the stages */
 	long max_rss_kb;             /* the largest stage */
+	long memory_peak_kb;         /* the run's cgroup's memory.peak; -1: not measured */
+	int oom_killed;              /* the OOM killer killed a process of it: 1, 0; -1: not measured */
 	struct stage *stages;
 	size_t n_stages, n_alive;
 	char *error;                 /* why it failed to start, or was ended */
 };
 
-/* Free what r holds; r is then "no run" (exit fields -1). */
+/* Free what r holds; r is then "no run" (exit fields -1, nothing measured). */
 void run_clear(struct run *r);
 /* Record the end of stage idx (wait status, its resource usage or NULL).
  * Returns false if it had ended before. */
 bool run_stage_ended(struct run *r, size_t idx, int wait_status, const struct rusage *ru);
 /* Every stage is gone: fold the stage statuses into the exit fields. Like
  * pipefail, the rightmost failing stage decides; the run succeeds only if
- * every stage did (success_exit of jc) and it did not time out. */
+ * every stage did (success_exit of jc), it did not time out and supd did
+ * not end it with an error (SPEC §7: "processes left after SIGKILL"). */
 void run_conclude(struct run *r, const struct job_config *jc, usec_t ended_wall, usec_t ended_mono);

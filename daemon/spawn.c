@@ -8,7 +8,6 @@
  * is reported back in a shared mapping: supd is suspended until the child
  * has exec'd or written which step failed and its errno, and exited 127. */
 #include <fcntl.h>
-#include <linux/capability.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sched.h>
@@ -26,11 +25,13 @@
 #include "log.h"
 #include "sd.h"
 #include "secret.h"
+#include "spawn-clone.h"
+#include "spawn-limits.h"
 #include "spawn.h"
 #include "subst.h"
 
 enum child_step {
-	STEP_DUP, STEP_CHDIR, STEP_NICE, STEP_RLIMIT, STEP_GROUPS, STEP_SETGID, STEP_SETUID, STEP_EXEC
+	STEP_CGROUP, STEP_DUP, STEP_CHDIR, STEP_NICE, STEP_RLIMIT, STEP_GROUPS, STEP_SETGID, STEP_SETUID, STEP_EXEC
 };
 
 struct child_error {
@@ -52,11 +53,11 @@ struct spawn_ctx {
 	size_t n_extra;
 	unsigned flags;              /* enum spawn_flags */
 	struct jobuser user;         /* who the run is, the rights files are opened with */
-	bool limit_set[_LIMIT_MAX];  /* what the child sets before the user switch */
-	int limit_resource[_LIMIT_MAX];
-	struct rlimit limits[_LIMIT_MAX];
+	struct spawn_limits limits;  /* what the child sets before the user switch */
 	struct secret *secrets[CONFIG_SECRETS_MAX];   /* of jc->secrets, read */
 	int secret_fds[CONFIG_SECRETS_MAX];  /* the read ends for the stage starting */
+	const struct spawn_cgroup *cgroup;   /* where the stages go, or NULL */
+	int cgroup_procs;            /* its cgroup.procs when the child places itself, or -1 */
 	struct spawn_result *res;
 };
 
@@ -131,73 +132,16 @@ void spawn_set_child_nofile(const struct rlimit *rl) {
 	child_nofile_set = true;
 }
 
-/* fs.nr_open: the most fds any process may have, or 0 if unknown. */
-static rlim_t nr_open(void) {
-	char buf[32];
-	ssize_t n;
-	int fd = open("/proc/sys/fs/nr_open", O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	return (rlim_t) strtoull(buf, NULL, 10);
-}
-
-/* CAP_SYS_RESOURCE in effect: root has it, unless a container took it. */
-static bool may_raise_limits(void) {
-	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
-	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
-
-	if (syscall(SYS_capget, &h, d) < 0)
-		return geteuid() == 0;
-	return d[CAP_TO_INDEX(CAP_SYS_RESOURCE)].effective & CAP_TO_MASK(CAP_SYS_RESOURCE);
-}
-
-static const char *rlim_str(rlim_t v, char *buf, size_t size) {
-	if (v == RLIM_INFINITY)
-		return "infinity";
-	(void) snprintf(buf, size, "%llu", (unsigned long long) v);
-	return buf;
-}
-
-/* The limits the child sets, checked here where the reason can be told:
- * the kernel refuses a hard limit above supd's own unless supd is root
- * (CAP_SYS_RESOURCE), and more fds than fs.nr_open to anyone. limit_nofile = infinity is
- * fs.nr_open (as systemd's LimitNOFILE=infinity). */
+/* The limits the child sets, checked here where the reason can be told. */
 static int prepare_limits(struct spawn_ctx *c) {
-	char b1[32], b2[32];
-	bool privileged = may_raise_limits();
+	char *error = NULL;
+	int r = spawn_limits_prepare(c->jc, &c->limits, &error);
 
-	for (int l = 0; l < _LIMIT_MAX; l++) {
-		const struct limit_spec *ls = &c->jc->limits[l];
-		const char *key = job_limit_to_string((enum job_limit) l);
-		struct rlimit want = { .rlim_cur = ls->soft, .rlim_max = ls->hard }, own;
-
-		c->limit_resource[l] = job_limit_resource((enum job_limit) l);
-		if (!ls->set)
-			continue;
-		if (l == LIMIT_NOFILE) {
-			rlim_t max = nr_open();
-			if (max > 0 && want.rlim_max == RLIM_INFINITY) {
-				want.rlim_max = max;
-				if (want.rlim_cur == RLIM_INFINITY)
-					want.rlim_cur = max;
-			}
-			if (max > 0 && want.rlim_max > max)
-				return fail(c, EPERM, 126, "%s %s is above fs.nr_open (%llu)", key,
-					    rlim_str(want.rlim_max, b1, sizeof(b1)), (unsigned long long) max);
-		}
-		if (!privileged && getrlimit(c->limit_resource[l], &own) == 0 && want.rlim_max > own.rlim_max)
-			return fail(c, EPERM, 126, "%s %s is above supd's own hard limit (%s), which only root may raise",
-				    key, rlim_str(want.rlim_max, b1, sizeof(b1)), rlim_str(own.rlim_max, b2, sizeof(b2)));
-		c->limit_set[l] = true;
-		c->limits[l] = want;
+	if (r < 0) {
+		(void) fail(c, r, 126, "%s", error);
+		free(error);
 	}
-	return 0;
+	return r;
 }
 
 /* Every secret of the job, read as supd (SPEC §8): a missing or unreadable
@@ -347,6 +291,7 @@ struct child_args {
 	pid_t pgid;
 	struct fd_map *map;
 	struct child_error *err;
+	bool placed;                 /* in its cgroup already (CLONE_INTO_CGROUP) */
 };
 
 static _noreturn_ void child_fail(struct child_args *a, int step) {
@@ -365,6 +310,10 @@ static int child_main(void *arg) {
 	static const struct { unsigned long words[8]; } dfl;   /* at least a kernel sigaction */
 	sigset_t none;
 
+	/* without CLONE_INTO_CGROUP, into the run's cgroup before anything
+	 * else (as root: before the user switch) */
+	if (c->cgroup && !a->placed && write(c->cgroup_procs, "0", 1) != 1)
+		child_fail(a, STEP_CGROUP);
 	/* First of all, a table of its own holding only fds up to the slots:
 	 * supd may hold thousands of fds (a capture pipe per running job), and
 	 * copying them at clone and closing them at exec was most of the cost
@@ -386,10 +335,10 @@ static int child_main(void *arg) {
 	if (c->jc->nice != 0 && setpriority(PRIO_PROCESS, 0, c->jc->nice) < 0)
 		child_fail(a, STEP_NICE);
 	/* prlimit64, a plain system call: it allocates nothing */
-	if (!c->limit_set[LIMIT_NOFILE] && child_nofile_set)
+	if (!c->limits.set[LIMIT_NOFILE] && child_nofile_set)
 		(void) setrlimit(RLIMIT_NOFILE, &child_nofile);
 	for (int l = 0; l < _LIMIT_MAX; l++)
-		if (c->limit_set[l] && setrlimit(c->limit_resource[l], &c->limits[l]) < 0) {
+		if (c->limits.set[l] && setrlimit(c->limits.resource[l], &c->limits.value[l]) < 0) {
 			a->err->arg = l;
 			child_fail(a, STEP_RLIMIT);
 		}
@@ -416,6 +365,7 @@ static void describe_child_error(struct spawn_ctx *c, size_t stage, const struct
 	_cleanup_free_ char *stage_prefix = c->n_stages > 1 ? xasprintf("stage %zu: ", stage + 1) : xstrdup("");
 
 	switch (ce->step) {
+	case STEP_CGROUP: what = "enter cgroup"; prog = c->cgroup->path; break;
 	case STEP_DUP: what = "pass fds"; break;
 	case STEP_CHDIR: what = "chdir"; prog = c->directory; break;
 	case STEP_NICE: what = "set nice"; prog = ""; break;
@@ -539,6 +489,25 @@ static void map_build(const struct spawn_ctx *c, const int src_stdio[3], struct 
 #define CHILD_CLONE_FLAGS (CLONE_VM | CLONE_VFORK | SIGCHLD)
 #endif
 
+/* clone() the child, or with a cgroup clone3() into it; pid or -errno. */
+static pid_t clone_child(struct spawn_ctx *c, struct child_args *a, unsigned long flags) {
+	if (c->cgroup)
+		return spawn_clone_into(child_main, a, child_stack, CHILD_STACK_SIZE, flags, c->cgroup->fd, &a->placed);
+	pid_t pid = clone(child_main, child_stack + CHILD_STACK_SIZE, (int) flags, a);
+	return pid < 0 ? -errno : pid;
+}
+
+static pid_t start_child(struct spawn_ctx *c, struct child_args *a) {
+	pid_t pid = clone_child(c, a, CHILD_CLONE_FLAGS | (share_fd_table ? CLONE_FILES : 0));
+
+	if (pid == -EINVAL && share_fd_table) {
+		/* an emulator or sandbox that refuses CLONE_FILES: copy instead */
+		share_fd_table = false;
+		pid = clone_child(c, a, CHILD_CLONE_FLAGS);
+	}
+	return pid;
+}
+
 /* Start one stage with its fds ready; returns once it has exec'd or
  * reported why it could not. */
 static int start_stage_with(struct spawn_ctx *c, size_t i, int in, int out) {
@@ -565,20 +534,15 @@ static int start_stage_with(struct spawn_ctx *c, size_t i, int in, int out) {
 	/* no signal handler may run on the child's stack */
 	sigfillset(&all);
 	(void) sigprocmask(SIG_SETMASK, &all, &old);
-	pid_t pid = clone(child_main, child_stack + CHILD_STACK_SIZE,
-			  CHILD_CLONE_FLAGS | (share_fd_table ? CLONE_FILES : 0), &a);
-	if (pid < 0 && errno == EINVAL && share_fd_table) {
-		/* an emulator or sandbox that refuses CLONE_FILES: copy instead */
-		share_fd_table = false;
-		pid = clone(child_main, child_stack + CHILD_STACK_SIZE, CHILD_CLONE_FLAGS, &a);
-	}
-	int e = errno;
+	pid_t pid = start_child(c, &a);
 	(void) sigprocmask(SIG_SETMASK, &old, NULL);
 	r = slots_fill(NULL, map.n);
 	if (r < 0)   /* cannot happen: the slots and /dev/null are open */
 		log_warnx("cannot reset the fd slots: %s", strerror(-r));
+	if (pid < 0 && c->cgroup && a.placed)
+		return fail(c, -pid, 126, "cannot enter cgroup %s: %s", c->cgroup->path, strerror(-pid));
 	if (pid < 0)
-		return fail(c, e, 126, "cannot start a process: %s", strerror(e));
+		return fail(c, -pid, 126, "cannot start a process: %s", strerror(-pid));
 	if (i == 0)
 		c->res->pgid = pid;
 	c->res->pids[i] = pid;
@@ -697,12 +661,29 @@ static int open_stdio_umask(struct spawn_ctx *c) {
 	return r;
 }
 
-int spawn_run_flags(const struct job_config *jc, const char *name, const char *instance, int capture_fd,
-		    const struct spawn_fd *extra, size_t n_extra, unsigned flags, struct spawn_result *res) {
+/* Without clone3 into cgroups (not known to work yet), the child writes
+ * itself to the cgroup's cgroup.procs, opened here. */
+static int open_cgroup_procs(struct spawn_ctx *c) {
+	if (!c->cgroup || spawn_clone_into_proven())
+		return 0;
+	c->cgroup_procs = openat(c->cgroup->fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+	if (c->cgroup_procs < 0)
+		return fail(c, errno, 126, "cannot enter cgroup %s: %s", c->cgroup->path, strerror(errno));
+	return 0;
+}
+
+int spawn_run(const struct job_config *jc, const char *name, const char *instance, int capture_fd,
+	      const struct spawn_fd *extra, size_t n_extra, struct spawn_result *res) {
+	return spawn_run_in(jc, name, instance, capture_fd, extra, n_extra, NULL, 0, res);
+}
+
+int spawn_run_in(const struct job_config *jc, const char *name, const char *instance, int capture_fd,
+		 const struct spawn_fd *extra, size_t n_extra, const struct spawn_cgroup *cg,
+		 unsigned flags, struct spawn_result *res) {
 	struct spawn_ctx c = {
 		.jc = jc, .name = name, .instance = instance ? instance : "",
 		.fd_in = -1, .fd_out = -1, .fd_err = -1, .capture_fd = capture_fd,
-		.extra = extra, .n_extra = n_extra, .flags = flags, .res = res,
+		.extra = extra, .n_extra = n_extra, .flags = flags, .cgroup = cg, .cgroup_procs = -1, .res = res,
 	};
 	int r;
 
@@ -725,7 +706,11 @@ int spawn_run_flags(const struct job_config *jc, const char *name, const char *i
 	if (r >= 0)
 		r = open_stdio_umask(&c);
 	if (r >= 0)
+		r = open_cgroup_procs(&c);
+	if (r >= 0)
 		r = start_pipeline(&c);
+	if (c.cgroup_procs >= 0)
+		close(c.cgroup_procs);
 
 	close_target(&c, c.fd_in);
 	if (c.fd_err != c.fd_out)
@@ -749,11 +734,6 @@ int spawn_run_flags(const struct job_config *jc, const char *name, const char *i
 		res->argv0 = NULL;
 	}
 	return r;
-}
-
-int spawn_run(const struct job_config *jc, const char *name, const char *instance, int capture_fd,
-	      const struct spawn_fd *extra, size_t n_extra, struct spawn_result *res) {
-	return spawn_run_flags(jc, name, instance, capture_fd, extra, n_extra, 0, res);
 }
 
 void spawn_result_free(struct spawn_result *r) {

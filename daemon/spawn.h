@@ -36,6 +36,12 @@ struct spawn_fd {
 /* Most extra fds (besides stdin, stdout, stderr) a job's stages get. */
 #define SPAWN_EXTRA_FDS_MAX 64
 
+/* A run's cgroup (SPEC §8): every stage enters it before it execs. */
+struct spawn_cgroup {
+	int fd;               /* the cgroup's directory */
+	const char *path;     /* for messages */
+};
+
 /* Returns 0 with every stage running, or -errno with result->error set.
  * capture_fd: where stdout/stderr = log go (-1: this job captures nothing).
  * extra: fds every stage gets besides 0-2 (targets 3 and up, each once);
@@ -49,9 +55,14 @@ enum spawn_flags {
 	 * even when the job's environment sets them (jobenv_drop_private) */
 	SPAWN_NO_PRIVATE_ENV = 1 << 0,
 };
-/* spawn_run() with flags (enum spawn_flags); spawn_run() is flags 0. */
-int spawn_run_flags(const struct job_config *jc, const char *name, const char *instance, int capture_fd,
-		    const struct spawn_fd *extra, size_t n_extra, unsigned flags, struct spawn_result *result);
+/* The same, every stage placed in cgroup cg (NULL: none) before it execs:
+ * with clone3(CLONE_INTO_CGROUP), or by the child itself writing to
+ * cgroup.procs before it switches to the job's user. A failure to place
+ * it is a spawn failure ("cannot enter cgroup PATH: ..."). flags: enum
+ * spawn_flags; spawn_run() is no cgroup and flags 0. */
+int spawn_run_in(const struct job_config *jc, const char *name, const char *instance, int capture_fd,
+		 const struct spawn_fd *extra, size_t n_extra, const struct spawn_cgroup *cg,
+		 unsigned flags, struct spawn_result *result);
 void spawn_result_free(struct spawn_result *r);
 /* supd raises its own fd limit; children get back the one it started with. */
 void spawn_set_child_nofile(const struct rlimit *rl);

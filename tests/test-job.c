@@ -22,10 +22,19 @@ static struct {
 	int last_signal;
 	bool alive;
 	usec_t now;
+	/* runs in (fake) cgroups: scope_open hands out fake_cgroup */
+	bool cgroup;
+	bool open_fails;             /* scope_open refuses: a kept cgroup, a missing controller */
+	int opens, closes;
+	const struct cgroup_run_events *ev;
+	void *ev_userdata;
+	struct cgroup_usage usage;   /* what the cgroup counted */
 } sys;
 
+static char fake_cgroup;         /* its address stands for a run's cgroup; never dereferenced */
+
 static int fake_spawn(const struct job_config *jc, const char *name, const char *instance, int capture_fd,
-		      const struct spawn_fd *fds, size_t n_fds, struct spawn_result *res) {
+		      const struct spawn_fd *fds, size_t n_fds, const struct scope *sc, struct spawn_result *res) {
 	memset(res, 0, sizeof(*res));
 	sys.spawns++;
 	if (sys.spawn_fails) {
@@ -54,8 +63,35 @@ static usec_t fake_now(clockid_t clock) {
 	return sys.now;
 }
 
+static int fake_scope_open(struct scope *s, struct cgroups *m, const char *name, uint64_t run,
+			   const struct job_config *jc, const struct cgroup_run_events *ev, void *userdata,
+			   char **error) {
+	*s = (struct scope) { 0 };
+	if (sys.open_fails) {
+		*error = xstrdup("memory_max needs the memory controller in /cg");
+		return -EOPNOTSUPP;
+	}
+	if (sys.cgroup) {
+		s->cgroup = (struct cgroup_run *) &fake_cgroup;
+		sys.opens++;
+		sys.ev = ev;
+		sys.ev_userdata = userdata;
+	}
+	return 0;
+}
+
+static void fake_scope_close(struct scope *s, struct cgroup_usage *u) {
+	*u = (struct cgroup_usage) { .memory_peak_kb = -1, .oom_killed = -1 };
+	if (s->cgroup) {
+		sys.closes++;
+		*u = sys.usage;
+	}
+	*s = (struct scope) { 0 };
+}
+
 static const struct job_sys fake_sys = {
 	.spawn = fake_spawn, .signal = fake_signal, .alive = fake_alive, .now = fake_now,
+	.scope_open = fake_scope_open, .scope_close = fake_scope_close,
 };
 
 /* ---- the fake host ---- */
@@ -430,6 +466,122 @@ START_TEST(test_start_limit_goes_fatal)
 }
 END_TEST
 
+/* ---- runs in cgroups (SPEC §8), through the scope seam ---- */
+
+START_TEST(test_cgroup_run_ends_when_empty)
+{
+	sys.cgroup = true;
+	sys.usage = (struct cgroup_usage) { .cpu = true, .cpu_user = 3 * USEC_PER_SEC, .cpu_sys = 2,
+					    .memory_peak_kb = 1234, .oom_killed = 0 };
+	struct job *j = add("batch");
+	ck_assert_int_eq(job_want_up(j), 0);
+	ck_assert_int_eq(sys.opens, 1);
+	/* the stage is gone, a setsid() child is left in the cgroup: killed,
+	 * and the run waits for the cgroup to empty */
+	job_stage_exited(j, 0, W_EXITCODE(0, 0), NULL);
+	ck_assert_int_eq(sys.last_signal, SIGKILL);
+	ck_assert_int_eq(j->state, JOB_STOPPING);
+	ck_assert(job_is_active(j));
+	sys.ev->changed(sys.ev_userdata);     /* cgroup.events: still populated */
+	ck_assert_int_eq(j->state, JOB_STOPPING);
+	sys.alive = false;
+	sys.ev->changed(sys.ev_userdata);     /* populated 0 */
+	ck_assert_int_eq(j->state, JOB_EXITED);
+	ck_assert_int_eq(sys.closes, 1);
+	ck_assert(j->run.success);
+	ck_assert_ptr_null(j->run.error);
+	/* the cgroup's accounting, escaped processes included */
+	ck_assert_uint_eq(j->run.cpu_user, 3 * USEC_PER_SEC);
+	ck_assert_uint_eq(j->run.cpu_sys, 2);
+	ck_assert_int_eq(j->run.memory_peak_kb, 1234);
+	ck_assert_int_eq(j->run.oom_killed, 0);
+}
+END_TEST
+
+START_TEST(test_cgroup_processes_left_after_kill)
+{
+	sys.cgroup = true;
+	struct job *j = add("batch");
+	ck_assert_int_eq(job_want_up(j), 0);
+	job_stage_exited(j, 0, W_EXITCODE(0, 0), NULL);   /* leftovers: SIGKILL, stopping */
+	ck_assert(j->kill_sent);
+	int signals = sys.n_signals;
+	/* stop_timeout later the cgroup is still populated (D state) */
+	job_handle(j, JOB_IN_TIMER);
+	ck_assert_int_eq(sys.n_signals, signals);
+	ck_assert_int_eq(j->state, JOB_FAILED);
+	ck_assert_str_eq(j->run.error, "processes left after SIGKILL");
+	ck_assert(!j->run.success);
+	ck_assert_int_eq(sys.closes, 1);    /* closed: the real one keeps the cgroup */
+	/* a kept cgroup holds the job back: its next start fails with the reason */
+	sys.open_fails = true;
+	ck_assert_int_eq(job_want_up(j), 0);
+	ck_assert_int_eq(j->state, JOB_FATAL);
+	ck_assert(strstr(j->run.error, "needs the memory controller"));
+	ck_assert_int_eq(sys.spawns, 1);
+}
+END_TEST
+
+START_TEST(test_cgroup_stop_escalates_then_abandons)
+{
+	sys.cgroup = true;
+	struct job *j = reach(JOB_STOPPING);
+	job_handle(j, JOB_IN_TIMER);       /* stop_timeout: cgroup.kill */
+	ck_assert_int_eq(sys.last_signal, SIGKILL);
+	ck_assert_int_eq(j->state, JOB_STOPPING);
+	ck_assert(j->timer && job_is_active(j));
+	job_handle(j, JOB_IN_TIMER);       /* stop_timeout after it: the stage itself never died */
+	ck_assert_int_eq(j->state, JOB_STOPPED);
+	ck_assert_str_eq(j->run.error, "processes left after SIGKILL");
+	ck_assert(j->run.stages[0].done);
+	ck_assert_int_eq(j->run.stages[0].signal, SIGKILL);
+	ck_assert_uint_eq(j->run.n_alive, 0);
+	/* its late exit changes nothing */
+	ck_assert(!job_is_active(j));
+}
+END_TEST
+
+START_TEST(test_cgroup_oom_stop)
+{
+	sys.cgroup = true;
+	struct job *j = reach(JOB_RUNNING);
+	sys.ev->oom(sys.ev_userdata);
+	ck_assert_int_eq(j->state, JOB_STOPPING);
+	ck_assert_int_eq(sys.last_signal, SIGTERM);
+	ck_assert(strstr(j->run.error, "OOM killer"));
+	run_ends(j, W_EXITCODE(0, SIGTERM));
+	ck_assert(!j->run.success);
+	ck_assert_int_eq(j->state, JOB_BACKOFF);   /* restart = always: a failure, restarted */
+	ck_assert(!j->stop_by_user);
+}
+END_TEST
+
+START_TEST(test_no_cgroup_as_before)
+{
+	struct job *j = reach(JOB_RUNNING);
+	ck_assert_ptr_null(j->scope.cgroup);
+	job_stage_exited(j, 0, W_EXITCODE(0, 0), NULL);   /* leftovers: killed, the run ends at once */
+	ck_assert_int_eq(sys.last_signal, SIGKILL);
+	ck_assert_int_eq(j->state, JOB_BACKOFF);
+	ck_assert_int_eq(sys.opens + sys.closes, 0);
+	ck_assert_int_eq(j->run.memory_peak_kb, -1);
+	ck_assert_int_eq(j->run.oom_killed, -1);
+}
+END_TEST
+
+START_TEST(test_cgroup_spawn_failure_closes_it)
+{
+	sys.cgroup = true;
+	sys.spawn_fails = true;
+	struct job *j = add("batch");
+	ck_assert_int_eq(job_want_up(j), 0);
+	ck_assert_int_eq(j->state, JOB_FATAL);
+	ck_assert_int_eq(sys.opens, 1);
+	ck_assert_int_eq(sys.closes, 1);
+	ck_assert_int_eq(sys.last_signal, SIGKILL);    /* anything a stage forked first */
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("job");
@@ -454,6 +606,16 @@ int main(void)
 	tcase_add_test(tc, test_start_while_stopping_comes_back);
 	tcase_add_test(tc, test_queue_hands_the_slot_on);
 	tcase_add_test(tc, test_start_limit_goes_fatal);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("cgroup");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_cgroup_run_ends_when_empty);
+	tcase_add_test(tc, test_cgroup_processes_left_after_kill);
+	tcase_add_test(tc, test_cgroup_stop_escalates_then_abandons);
+	tcase_add_test(tc, test_cgroup_oom_stop);
+	tcase_add_test(tc, test_no_cgroup_as_before);
+	tcase_add_test(tc, test_cgroup_spawn_failure_closes_it);
 	suite_add_tcase(s, tc);
 
 	sr = srunner_create(s);

@@ -8,8 +8,10 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include "cgroup-mount.h"
 #include "config.h"
 #include "secret.h"
+#include "spawn-clone.h"
 #include "spawn.h"
 
 static struct supd_config *conf;
@@ -197,16 +199,17 @@ static void own_teardown(void) {
 	own = NULL;
 }
 
-/* Spawn jc with fd 3 of every stage the write end of a pipe; write what
- * the secret pipes did not take from an event loop, wait for every stage,
- * and return what fd 3 got (or NULL with *error on a spawn failure). */
-static char *run_out(const struct job_config *jc, char **error) {
+/* Spawn jc with fd 3 of every stage the write end of a pipe (into
+ * cgroup cg, if not NULL); write what the secret pipes did not take from
+ * an event loop, wait for every stage, and return what fd 3 got (or NULL
+ * with *error on a spawn failure). */
+static char *run_out_in(const struct job_config *jc, const struct spawn_cgroup *cg, char **error) {
 	static char buf[65536];
 	struct spawn_result res;
 	int p[2];
 	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
 	struct spawn_fd map[] = { { 3, p[1] } };
-	int r = spawn_run(jc, "j", "x", -1, map, 1, &res);
+	int r = spawn_run_in(jc, "j", "x", -1, map, 1, cg, 0, &res);
 	close(p[1]);
 	if (r < 0) {
 		*error = xstrdup(res.error);
@@ -238,6 +241,10 @@ static char *run_out(const struct job_config *jc, char **error) {
 	}
 	spawn_result_free(&res);
 	return buf;
+}
+
+static char *run_out(const struct job_config *jc, char **error) {
+	return run_out_in(jc, NULL, error);
 }
 
 /* The line of /proc/self/limits naming what, as "SOFT HARD". */
@@ -433,6 +440,57 @@ START_TEST(test_user_gone)
 }
 END_TEST
 
+/* Every stage of a run enters its cgroup before it execs: by clone3's
+ * CLONE_INTO_CGROUP, then (as on kernels without it) by writing itself to
+ * cgroup.procs; as root, before switching to the job's user. A cgroup
+ * that is gone fails the spawn with the reason, by either path. Needs
+ * root and a cgroup v2 hierarchy. */
+START_TEST(test_cgroup_placement)
+{
+	struct cgroup_mount m;
+	if (geteuid() != 0 || cgroup_mount_find(&m) < 0) {
+		fprintf(stderr, "test_cgroup_placement: skipped (needs root and cgroup v2)\n");
+		return;
+	}
+	char rel[64], path[512];
+	snprintf(rel, sizeof(rel), "/supd-spawn-%d", (int) getpid());
+	snprintf(path, sizeof(path), "%s%s", m.point, rel);
+	cgroup_mount_done(&m);
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ck_assert_int_ge(fd, 0);
+	struct spawn_cgroup cg = { fd, path };
+	const struct job_config *jc = load_job(
+		"command = sh -c 'grep ^0:: /proc/self/cgroup >&3; id -u >&3' | sh -c 'grep ^0:: /proc/self/cgroup >&3'\n"
+		"user = nobody\n");
+	_cleanup_free_ char *want = xasprintf("0::%s\n65534\n0::%s\n", rel, rel);
+	char *error = NULL;
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass == 1)
+			spawn_clone_into_disable();
+		char *out = run_out_in(jc, &cg, &error);
+		ck_assert_msg(out, "pass %d: %s", pass, error ? error : "");
+		/* the stages write in either order: both in the cgroup, the first as nobody */
+		_cleanup_free_ char *line = xasprintf("0::%s\n", rel);
+		const char *a = strstr(out, line), *b = a ? strstr(a + 1, line) : NULL;
+		ck_assert_msg(strlen(out) == strlen(want) && strstr(out, "65534\n") && a && b,
+			      "pass %d: got %s", pass, out);
+		if (pass == 0) {
+#if defined(__x86_64__)
+			ck_assert(spawn_clone_into_proven());
+#endif
+		} else
+			ck_assert(!spawn_clone_into_proven());
+	}
+	/* the cgroup is gone: the spawn fails, saying where and why */
+	ck_assert_int_eq(rmdir(path), 0);
+	ck_assert_ptr_null(run_out_in(jc, &cg, &error));
+	ck_assert_msg(strstr(error, "enter cgroup") && strstr(error, path), "%s", error);
+	free(error);
+	close(fd);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("spawn");
@@ -453,6 +511,7 @@ int main(void)
 	tcase_add_test(tc, test_secrets_several);
 	tcase_add_test(tc, test_user_gone);
 	tcase_add_test(tc, test_limit_beyond_own);
+	tcase_add_test(tc, test_cgroup_placement);   /* last: it turns clone3 off */
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_NOFORK);   /* spawn's children are reaped here */

@@ -45,12 +45,14 @@ T_CMD = 60 * SCALE        # any single supctl invocation
 NOBODY = 65534
 IS_ROOT = os.geteuid() == 0
 
-# SPEC §4 fields every job object carries (supctl --json status, history, events).
+# SPEC §4 fields every job object carries (supctl --json status, history, events),
+# with SPEC §8's run fields memory_peak_kb and oom_killed (null when not measured).
 JOB_FIELDS = ("name", "state", "pid", "run", "started_at", "ended_at", "duration_s",
               "exit_code", "signal", "timed_out", "restarts", "cpu_user_s", "cpu_sys_s",
-              "max_rss_kb", "stages", "error")
-# doc/protocol.md adds these on the socket.
-PROTO_EXTRA_FIELDS = ("since", "want", "exit_status")
+              "max_rss_kb", "memory_peak_kb", "oom_killed", "stages", "error")
+# doc/protocol.md adds these on the socket; "cgroup" (SPEC §8: the run's
+# cgroup, or null) is in every object too, null in history.
+PROTO_EXTRA_FIELDS = ("since", "want", "exit_status", "cgroup")
 FINAL_STATES = ("stopped", "exited", "failed", "fatal")
 RFC3339_US = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 
