@@ -8,7 +8,23 @@
 #define JOB_FIELD(f) offsetof(struct job_config, f)
 #define SUPD_FIELD(f) offsetof(struct supd_config, f)
 
-/* name, type, field, flags, example (a valid value other than the default) */
+static bool with_health_command(const void *base)
+{
+	return ((const struct job_config *) base)->health_command != NULL;
+}
+
+static bool with_readiness(const void *base)
+{
+	return ((const struct job_config *) base)->ready.kind != READY_SPAWN;
+}
+
+static bool with_ready_command(const void *base)
+{
+	return ((const struct job_config *) base)->ready.kind == READY_COMMAND;
+}
+
+/* name, type, field, flags, example (a valid value other than the
+ * default), and when it applies (config-check.c rejects it otherwise) */
 static const struct key_desc job_keys[] = {
 	{ "command",           &config_type_command,      JOB_FIELD(command),
 	  KEY_MULTILINE | KEY_EMPTY | KEY_QUOTED,         "false" },
@@ -48,6 +64,17 @@ static const struct key_desc job_keys[] = {
 	{ "limit_cpu",         &config_type_limit,        JOB_FIELD(limits[LIMIT_CPU]), 0, "60" },
 	{ "secret",            &config_type_secret,       0,
 	  KEY_REPEAT | KEY_PATH | KEY_SUBST,              "3 /etc/supd/%i.pass" },
+	{ "requires",          &config_type_requires,     0, KEY_REPEAT, "db migrate:exited" },
+	{ "ready",             &config_type_ready,        JOB_FIELD(ready), KEY_QUOTED, "notify" },
+	{ "ready_timeout",     &config_type_duration,     JOB_FIELD(ready_timeout), 0, "1m", with_readiness },
+	{ "ready_interval",    &config_type_duration,     JOB_FIELD(ready_interval), 0, "2s", with_ready_command },
+	{ "watchdog",          &config_type_duration,     JOB_FIELD(watchdog), 0, "5s" },
+	{ "health_command",    &config_type_string,       JOB_FIELD(health_command),
+	  KEY_SUBST | KEY_QUOTED,                         "pg_isready -q" },
+	{ "health_interval",   &config_type_duration,     JOB_FIELD(health_interval), 0, "1m", with_health_command },
+	{ "health_timeout",    &config_type_duration,     JOB_FIELD(health_timeout), 0, "1s", with_health_command },
+	{ "health_retries",    &config_type_count,        JOB_FIELD(health_retries), 0, "1", with_health_command },
+	{ "health_action",     &config_type_health_action, JOB_FIELD(health_action), 0, "report", with_health_command },
 };
 
 static const struct key_desc supd_keys[] = {

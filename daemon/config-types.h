@@ -32,11 +32,17 @@ extern const struct key_type
 	config_type_output,       /* struct output_spec */
 	config_type_command,      /* char *: joined continuation lines */
 	config_type_environment,  /* char **: NAME=VALUE, in order */
-	config_type_include;      /* nothing: hands the pattern to the reader */
+	config_type_include,      /* nothing: hands the pattern to the reader */
+	config_type_requires,     /* struct job_config: requires, n_requires */
+	config_type_ready,        /* struct ready_spec */
+	config_type_count,        /* unsigned: 1..1000000 */
+	config_type_health_action;/* enum health_action */
 
 /* The checks of KEY_PATH and KEY_SUBST on a string value v of row k;
  * false (after reporting) if v is unusable. */
 bool config_type_check_string(struct key_host *h, const struct key_desc *k, const char *v);
+/* A back-reference (\\1..\\9) outside bracket expressions of an ERE. */
+bool config_ere_has_backref(const char *re);
 /* Report a problem with the value being parsed (the host adds FILE:LINE);
  * config_type_warning does not fail the configuration. */
 void config_type_error(struct key_host *h, const char *fmt, ...) _printf_(2, 3);

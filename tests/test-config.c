@@ -507,15 +507,27 @@ START_TEST(test_every_job_key_compared)
 		const struct key_desc *k = &t->keys[i];
 		bool is_command = strcmp(k->name, "command") == 0;
 		bool needs_user = strcmp(k->name, "group") == 0;
-		struct supd_config *base = needs_user ? with_user : plain;
-		const char *base_dump = needs_user ? user_dump : plain_dump;
+		/* keys that mean something only with another: both sides get it */
+		const char *needs = needs_user ? "user = nobody\n" : "";
+		if (strcmp(k->name, "watchdog") == 0 || strcmp(k->name, "ready_timeout") == 0)
+			needs = "ready = notify\n";
+		else if (strcmp(k->name, "ready_interval") == 0)
+			needs = "ready = command:true\n";
+		else if (strncmp(k->name, "health_", 7) == 0 && strcmp(k->name, "health_command") != 0)
+			needs = "health_command = true\n";
+		const char *others = strcmp(k->name, "requires") == 0 ?
+			"[job:db]\ncommand = true\n[job:migrate]\ncommand = true\n" : "";
+		_cleanup_free_ char *base_text = xasprintf("[job:j]\ncommand = true\n%s%s", needs, others);
+		struct supd_config *base = *needs || *others ? load_text(base_text) : needs_user ? with_user : plain;
+		_cleanup_free_ char *own_dump = base != plain && base != with_user ? dump_string(base) : NULL;
+		const char *base_dump = own_dump ? own_dump : needs_user ? user_dump : plain_dump;
 		char *text, *dump;
 		struct supd_config *v;
 
 		ck_assert_msg(k->example, "job key %s has no example value", k->name);
 		ck_assert_msg(k->type->equal && k->type->dump, "job key %s is not compared or dumped", k->name);
-		text = xasprintf("[job:j]\n%s%s%s = %s\n", is_command ? "" : "command = true\n",
-				 needs_user ? "user = nobody\n" : "", k->name, k->example);
+		text = xasprintf("[job:j]\n%s%s%s = %s\n%s", is_command ? "" : "command = true\n",
+				 needs, k->name, k->example, others);
 		v = load_text(text);
 		ck_assert_msg(!job_config_equal(base->jobs[0], v->jobs[0]), "equal despite %s = %s",
 			      k->name, k->example);
@@ -530,6 +542,8 @@ START_TEST(test_every_job_key_compared)
 		free(dump);
 		config_free(v);
 		free(text);
+		if (own_dump)
+			config_free(base);
 	}
 	config_free(plain);
 	config_free(with_user);
