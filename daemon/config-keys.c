@@ -64,7 +64,8 @@ static const struct key_desc job_keys[] = {
 	{ "limit_cpu",         &config_type_limit,        JOB_FIELD(limits[LIMIT_CPU]), 0, "60" },
 	{ "secret",            &config_type_secret,       0,
 	  KEY_REPEAT | KEY_PATH | KEY_SUBST,              "3 /etc/supd/%i.pass" },
-	{ "requires",          &config_type_requires,     0, KEY_REPEAT, "db migrate:exited" },
+	{ "requires",          &config_type_requires,     0, KEY_REPEAT | KEY_NEXT_START,
+	  "db migrate:exited" },
 	{ "ready",             &config_type_ready,        JOB_FIELD(ready), KEY_QUOTED, "notify" },
 	{ "ready_timeout",     &config_type_duration,     JOB_FIELD(ready_timeout), 0, "1m", with_readiness },
 	{ "ready_interval",    &config_type_duration,     JOB_FIELD(ready_interval), 0, "2s", with_ready_command },
@@ -103,8 +104,7 @@ const struct key_desc *config_keys_find(const struct key_table *t, const char *n
 	return NULL;
 }
 
-/* Every key of the table, and the name and kind of the job. */
-bool job_config_equal(const struct job_config *a, const struct job_config *b)
+static bool equal_keys(const struct job_config *a, const struct job_config *b, unsigned skip)
 {
 	if (a == b)
 		return true;
@@ -115,8 +115,19 @@ bool job_config_equal(const struct job_config *a, const struct job_config *b)
 	for (size_t i = 0; i < config_keys_job.n; i++) {
 		const struct key_desc *k = &config_keys_job.keys[i];
 
-		if (k->type->equal && !k->type->equal(k, a, b))
+		if (!(k->flags & skip) && k->type->equal && !k->type->equal(k, a, b))
 			return false;
 	}
 	return true;
+}
+
+/* Every key of the table, and the name and kind of the job. */
+bool job_config_equal(const struct job_config *a, const struct job_config *b)
+{
+	return equal_keys(a, b, 0);
+}
+
+bool job_config_equal_run(const struct job_config *a, const struct job_config *b)
+{
+	return equal_keys(a, b, KEY_NEXT_START);
 }

@@ -47,6 +47,7 @@ enum {
 	KEY_PATH      = 1 << 3,   /* an absolute path */
 	KEY_SUBST     = 1 << 4,   /* may contain %-specifiers */
 	KEY_QUOTED    = 1 << 5,   /* quoted as a command line: no comment inside quotes */
+	KEY_NEXT_START = 1 << 6,  /* a change applies at the next start: no restart by reload */
 };
 
 struct key_desc {

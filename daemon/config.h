@@ -172,6 +172,9 @@ struct job_config *config_find_job(const struct supd_config *c, const char *name
  * every key of the key table is compared, and name and kind; only file and
  * line are not. Defined with the table, in config-keys.c. */
 bool job_config_equal(const struct job_config *a, const struct job_config *b);
+/* The same, leaving out what applies only at the next start (requires):
+ * a reload need not restart the job for it. */
+bool job_config_equal_run(const struct job_config *a, const struct job_config *b);
 /* Print the normalised configuration (golden tests, supd --check -v). */
 void config_dump(const struct supd_config *c, FILE *out);
 /* Resolve instances = auto. */

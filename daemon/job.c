@@ -648,6 +648,10 @@ bool job_reconfigure(struct job *j, struct job_config *jc) {
 		job_set_config(j, jc);   /* same settings; only file and line moved */
 		return false;
 	}
+	if (job_config_equal_run(j->config, jc) && !j->pending_config) {
+		job_set_config(j, jc);   /* requires: at the next start (SPEC §7) */
+		return true;
+	}
 	job_config_unref(j->pending_config);
 	j->pending_config = job_config_ref(jc);
 	job_handle(j, JOB_IN_RELOAD);   /* want stays: a job wanted up starts again */

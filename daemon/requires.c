@@ -437,8 +437,11 @@ void requires_stop(struct requires *r, struct job *j, enum requires_pending how,
 		/* the common case: nothing requires j */
 		if (how == PENDING_STOP)
 			job_want_down(j);
-		else if (how == PENDING_RESTART)
+		else if (how == PENDING_RESTART) {
+			if (j->config->n_requires)
+				pull(r, j, ++r->generation);
 			(void) job_restart(j);
+		}
 		else {
 			bool was_active = job_is_active(j);
 			job_shutdown(j);
@@ -447,6 +450,8 @@ void requires_stop(struct requires *r, struct job *j, enum requires_pending how,
 		}
 		return;
 	}
+	if (how == PENDING_RESTART && j->config->n_requires)
+		pull(r, j, ++r->generation);   /* a restart starts what j requires, as a start */
 	hold_tree(r, j, how, &set, &n, &cap);
 	for (size_t i = 1; deps && i < n; i++) {
 		if ((*n_deps & (*n_deps - 1)) == 0)
@@ -462,7 +467,7 @@ bool requires_reconfigure(struct requires *r, struct job *j, struct job_config *
 	struct job **set = NULL;
 	size_t n = 0, cap = 0;
 
-	if (job_config_equal(j->config, jc) || !job_is_active(j) || !has_active_dependents(j))
+	if (job_config_equal_run(j->config, jc) || !job_is_active(j) || !has_active_dependents(j))
 		return job_reconfigure(j, jc);
 	job_config_unref(j->deps->pending_config);
 	j->deps->pending_config = job_config_ref(jc);
