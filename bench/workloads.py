@@ -566,6 +566,8 @@ def w_chain(ctx):
 
     s = alternate(ctx, {"supd: start c%d, wait --up" % n: supd, "%d sequential posix_spawn (floor)" % n: floor})
     fill(res, s, ("supd: start c%d, wait --up" % n,))
+    res.get("%d sequential posix_spawn (floor)" % n)["note"] = "os.posix_spawn from Python, spawn only, no wait"
+    res.get("supd: start c%d, wait --up" % n)["note"] = "two supctl runs included; order checked"
     res.target = "ready = spawn now (the readiness step switches it to notify); issue 11: within 1.5 × the floor"
     sm, fm = res.med("supd: start c%d, wait --up" % n), res.med("%d sequential posix_spawn (floor)" % n)
     if sm and fm:
