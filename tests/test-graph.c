@@ -158,6 +158,27 @@ START_TEST(test_long_chain)
 }
 END_TEST
 
+/* A changed requires applies at the next start: reload need not restart. */
+START_TEST(test_requires_change_is_for_the_next_start)
+{
+	char *e1, *e2, *e3;
+	struct supd_config *a = load("[job:x]\ncommand = true\n[job:y]\ncommand = true\nrequires = x\n", &e1);
+	struct supd_config *b = load("[job:x]\ncommand = true\n[job:y]\ncommand = true\nrequires = x:started\n", &e2);
+	struct supd_config *c = load("[job:x]\ncommand = true\n[job:y]\ncommand = false\nrequires = x\n", &e3);
+
+	ck_assert(a && b && c);
+	ck_assert(!job_config_equal(a->jobs[1], b->jobs[1]));
+	ck_assert(job_config_equal_run(a->jobs[1], b->jobs[1]));
+	ck_assert(!job_config_equal_run(a->jobs[1], c->jobs[1]));
+	config_free(a);
+	config_free(b);
+	config_free(c);
+	free(e1);
+	free(e2);
+	free(e3);
+}
+END_TEST
+
 START_TEST(test_backrefs)
 {
 	ck_assert(config_ere_has_backref("(a)\\1"));
@@ -187,6 +208,7 @@ int main(void)
 	tcase_add_test(tc, test_expand_and_resolve);
 	tcase_add_loop_test(tc, test_checks, 0, (int) (sizeof(bad) / sizeof(bad[0])));
 	tcase_add_test(tc, test_long_chain);
+	tcase_add_test(tc, test_requires_change_is_for_the_next_start);
 	tcase_add_test(tc, test_backrefs);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
