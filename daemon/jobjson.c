@@ -202,8 +202,11 @@ static void put_field(struct buf *b, const struct job *j, enum job_field f, bool
 		put_key(b, key);
 		return put_raw(b, j->ready && j->state == JOB_RUNNING ? "true" : "false");
 	case JOB_FIELD_HEALTH: {
+		/* null without a health_command; unknown until a run's first check */
 		const char *h = job_health_to_string(j->health);
-		return h ? put_str(b, key, h) : put_null(b, key);
+		if (!j->config->health_command)
+			return put_null(b, key);
+		return put_str(b, key, h ? h : "unknown");
 	}
 	case JOB_FIELD_STATUS_TEXT:
 		return j->status_text ? put_str(b, key, j->status_text) : put_null(b, key);

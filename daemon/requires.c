@@ -314,6 +314,11 @@ static void pull(struct requires *r, struct job *j, uint64_t gen)
 
 int requires_start(struct requires *r, struct job *j)
 {
+	/* a start after a stop still held for the dependents: it stays up */
+	if (j->deps && j->deps->pending == PENDING_STOP) {
+		j->deps->pending = PENDING_NONE;
+		requires_changed(r, j);    /* what waits for it may go on */
+	}
 	if (j->config->n_requires > 0)
 		pull(r, j, ++r->generation);
 	return job_want_up(j);
@@ -342,9 +347,8 @@ static void hold(struct job *x, enum requires_pending how)
 {
 	struct job_deps *d = deps_of(x);
 
-	/* a stop or shutdown wins over a restart; a held reload is kept */
-	if (d->pending == PENDING_NONE || d->pending == PENDING_RECONFIGURE || how != PENDING_RESTART)
-		d->pending = how;
+	/* the latest request wins; a held reload's config is kept apart */
+	d->pending = how;
 }
 
 /* Release x's held stop once nothing active requires it. */

@@ -232,6 +232,19 @@ class StopOrderTest(SupdCase):
         self.assertEqual(side["state"], "fatal")
         self.assertEqual(side["error"], "requirement a failed")
 
+    def test_start_while_stop_is_held(self):
+        self.start_all()
+        a = self.job("a")
+        self.ctl("stop", "--no-wait", "a", check=0)
+        self.assertEqual(self.job("c")["state"], "stopping")
+        self.assertEqual(self.job("a")["state"], "running", "signalled only after its dependents")
+        self.ctl("start", "a", check=0)     # a start wins over the stop still held
+        self.wait_state("b", "stopped")
+        self.wait_state("c", "stopped")
+        time.sleep(0.3)
+        self.assertEqual(self.job("a")["state"], "running")
+        self.assertEqual(self.job("a")["pid"], a["pid"])
+
     def test_stop_quiet(self):
         self.start_all()
         r = self.ctl("-q", "stop", "b", check=0)
@@ -333,6 +346,11 @@ class StatusColumnsTest(SupdCase):
         [job:svc]
         command = sleep 1000
 
+        [job:checked]
+        command = sleep 1000
+        autostart = false
+        health_command = true
+
         [job:longname]
         command = sleep 1000
         autostart = false
@@ -349,6 +367,7 @@ class StatusColumnsTest(SupdCase):
         j = self.job("svc")
         self.assertIsNone(j["health"])
         self.assertIsNone(j["status_text"])
+        self.assertIn(self.job("checked")["health"], ("unknown", "healthy", "unhealthy"))
         self.ctl("start", "longname", check=0)
         r = self.ctl("status", check=0, env={"COLUMNS": "200"})
         lines = r.stdout.splitlines()
