@@ -494,7 +494,7 @@ static void act_not_ready(struct job *j) {
 		act_timeout(j);
 		return;
 	}
-	_cleanup_free_ char *d = format_duration(j->config->ready_timeout);
+	_cleanup_free_ char *d = format_duration_setting(j->config->ready_timeout);
 	_cleanup_free_ char *error = xasprintf("not ready within %s", d);
 	job_fail_run(j, error);
 }

@@ -187,13 +187,14 @@ static void on_idle_after_shutdown(struct supervisor *s) {
 
 /* Shutdown signalled a job after those that require it (SPEC §7): under
  * systemd, TimeoutStopSec= then bounds each such step, not the chain.
- * Sent only when it moves the deadline, not once per job of a step. */
+ * Sent when it moves the deadline by more than a second, not once per job
+ * of a step; each step still gets its stop_timeout and 4 s more. */
 static void on_stop_step(struct supervisor *s, usec_t stop_timeout) {
 	static usec_t deadline;
 	usec_t now = now_usec(CLOCK_MONOTONIC), extend = stop_timeout + 5 * USEC_PER_SEC;
 
 	(void) s;
-	if (now + extend <= deadline)
+	if (now + extend <= deadline + USEC_PER_SEC)
 		return;
 	deadline = now + extend;
 	sd_glue_extend_timeout(extend);

@@ -557,7 +557,7 @@ START_TEST(test_ready_timeout_and_readiness_seam)
 	sys.now += 5 * USEC_PER_SEC;
 	job_handle(j, JOB_IN_TIMER);
 	ck_assert_int_eq(j->state, JOB_STOPPING);
-	ck_assert_str_eq(j->run.error, "not ready within 5.0s");
+	ck_assert_str_eq(j->run.error, "not ready within 5s");
 	run_ends(j, W_EXITCODE(0, SIGTERM));
 	ck_assert_int_eq(watched.end, 1);
 	ck_assert_int_eq(j->state, JOB_BACKOFF);          /* restart = always */

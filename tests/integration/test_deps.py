@@ -484,3 +484,44 @@ class ReloadRestartsDependentsTest(SupdCase):
         self.assertLess(parse_time(after["a"]["started_at"]), parse_time(after["b"]["started_at"]))
         runs = {r["name"]: r for r in self.history("a", "b")}
         self.assertLess(parse_time(runs["b"]["ended_at"]), parse_time(runs["a"]["ended_at"]))
+
+
+class SystemdStopStepsTest(SupdCase):
+    """Under systemd: EXTEND_TIMEOUT_USEC with each shutdown step, and
+    STATUS= counts waiting jobs."""
+    START_DAEMON = False
+    CONFIG = chain(["a", "b", "c"], SLOW_STOP.replace("sleep 0.2", "sleep 1.3"), "stop_timeout = 2s\n") + """
+        [job:w]
+        command = sleep 1000
+        autostart = false
+        stop_timeout = 2s
+        requires = gate:exited
+
+        [job:gate]
+        command = sleep 1000
+        autostart = false
+        stop_timeout = 2s
+        restart = on-failure
+        """
+
+    def test_extend_timeout_per_step(self):
+        from test_systemd import NotifyListener
+        path = os.path.join(self.d, "notify")
+        lst = NotifyListener(path)
+        self.addCleanup(lst.close)
+        self.start_daemon(env={"NOTIFY_SOCKET": path})
+        self.ctl("start", "c", "w", check=0)
+        self.ctl("wait", "--up", "c", check=0)
+        self.assertIsNotNone(lst.wait(lambda m: "1 waiting" in m["fields"].get("STATUS", "")),
+                             "STATUS= does not count the waiting job")
+        n = len(lst.snapshot())
+        os.kill(self.supd_pid(), signal.SIGTERM)
+        self.wait_daemon_exit()
+        ext = [m for m in lst.snapshot()[n:] if "EXTEND_TIMEOUT_USEC" in m["fields"]]
+        # one for each step: c (and gate), then b, then a, each 1.3 s apart;
+        # stop_timeout 2 s and 5 s more
+        self.assertEqual(len(ext), 3, [m["text"] for m in lst.snapshot()[n:]])
+        for m in ext:
+            self.assertEqual(m["fields"]["EXTEND_TIMEOUT_USEC"], str(7 * 1000000))
+        self.assertGreater(ext[1]["t"] - ext[0]["t"], 1.0)
+        self.assertGreater(ext[2]["t"] - ext[1]["t"], 1.0)
