@@ -347,7 +347,7 @@ static void print_cut(FILE *f, const char *s, size_t max) {
 static void print_cell(FILE *f, const char *s, size_t width, bool right, bool last, size_t max) {
 	size_t w = text_width(s);
 
-	if (last && max) {
+	if (max) {
 		print_cut(f, s, max);
 		return;
 	}
@@ -380,11 +380,15 @@ static int table_print(const struct table *t, FILE *f) {
 	if (t->cut_last && term_width)
 		max = term_width > offset ? term_width - offset : 1;
 	for (size_t r = legend ? 0 : 1; r <= t->n_rows; r++) {
-		for (size_t c = 0; c < t->n_cols; c++) {
+		size_t n = t->n_cols;
+		/* no trailing blanks: empty cells at the end of a row are left out */
+		while (r > 0 && n > 1 && !*t->cells[(r - 1) * t->n_cols + n - 1])
+			n--;
+		for (size_t c = 0; c < n; c++) {
 			const char *s = r == 0 ? t->header[c] : t->cells[(r - 1) * t->n_cols + c];
 			if (c > 0)
 				fputs(COLUMN_GAP, f);
-			print_cell(f, s, width[c], t->right[c], c + 1 == t->n_cols, max);
+			print_cell(f, s, width[c], t->right[c], c + 1 == n, c + 1 == t->n_cols ? max : 0);
 		}
 		fputc('\n', f);
 		if (r > 0 && t->notes[r - 1])

@@ -375,6 +375,8 @@ class StatusColumnsTest(SupdCase):
                                             "STATUS"])
         row = [l for l in lines if l.startswith("longname")][0]
         self.assertTrue(row.endswith("waiting for gate"), self.msg(row, r))
+        svc_row = [l for l in lines if l.startswith("svc")][0]
+        self.assertTrue(svc_row.endswith(" -"), self.msg("no trailing blanks after an empty STATUS", r))
         self.assertIn(" - ", row)
         # the last column is cut to the width
         r = self.ctl("status", "longname", check=0, env={"COLUMNS": "70"})
