@@ -527,3 +527,58 @@ class SystemdStopStepsTest(SupdCase):
             self.assertEqual(m["fields"]["EXTEND_TIMEOUT_USEC"], str(7 * 1000000))
         self.assertGreater(ext[1]["t"] - ext[0]["t"], 1.0)
         self.assertGreater(ext[2]["t"] - ext[1]["t"], 1.0)
+
+
+class ReadyTimeoutTest(SupdCase):
+    """A run that never becomes ready (ready = notify without READY=1) is
+    starting, then ended as failed at ready_timeout, whatever its exit."""
+    CONFIG = """
+        [job:silent]
+        command = sh -c 'trap "exit 0" TERM; while :; do sleep 0.1; done'
+        autostart = false
+        ready = notify
+        ready_timeout = 500ms
+
+        [job:again]
+        command = sh -c 'trap "exit 0" TERM; while :; do sleep 0.1; done'
+        autostart = false
+        ready = notify
+        ready_timeout = 300ms
+        restart = on-failure
+        restart_delay = 100ms
+
+        [job:after]
+        command = sleep 1000
+        autostart = false
+        requires = silent:started
+        """
+
+    def test_not_ready_within(self):
+        self.ctl("start", "silent", check=0)
+        j = self.job("silent")
+        self.assertEqual(j["state"], "starting")
+        self.assertIsInstance(j["pid"], int)
+        self.assertIs(j["ready"], False)
+        r = self.ctl("wait", "silent", check=1)     # it exited 0: 1, not 0
+        self.assertIn("not ready within 500ms", r.stderr, self.msg("", r))
+        j = self.job("silent")
+        self.assertEqual(j["state"], "failed")
+        self.assertEqual(j["exit_code"], 0)
+        self.assertEqual(j["error"], "not ready within 500ms")
+        self.assertGreaterEqual(j["duration_s"], 0.45)
+        rec = self.history("silent")[-1]
+        self.assertEqual(rec["error"], "not ready within 500ms")
+        self.ctl("run", "silent", check=1)
+
+    def test_restart_policy_applies(self):
+        self.ctl("start", "again", check=0)
+        self.wait_job("again", lambda j: j["restarts"] >= 2, what="restarted twice")
+        self.ctl("stop", "again", check=0)
+        self.assertEqual(self.job("again")["state"], "stopped")
+
+    def test_started_condition_holds_while_starting(self):
+        self.ctl("start", "after", check=0)
+        self.assertEqual(self.job("silent")["state"], "starting")
+        self.wait_running("after")
+        # wait --up: silent never gets up
+        self.ctl("wait", "--up", "silent", check=1)
