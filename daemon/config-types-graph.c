@@ -11,6 +11,7 @@
 
 #include "config-types.h"
 #include "graph.h"
+#include "logmatch.h"
 #include "names.h"
 #include "parse.h"
 #include "subst.h"
@@ -100,48 +101,6 @@ const struct key_type config_type_requires = { parse_requires, equal_requires, d
 
 /* ---- ready = spawn | notify | fd:N | log:ERE | command:CMD ---- */
 
-/* A back-reference (\1 .. \9) outside bracket expressions: glibc's ERE
- * takes them, POSIX's does not, and they make matching exponential. In a
- * bracket expression a backslash is an ordinary character; "[]...]" and
- * "[^]...]" hold a ']', and "[:...:]", "[=...=]", "[. ... .]" are
- * classes inside it. */
-bool config_ere_has_backref(const char *re)
-{
-	for (const char *c = re; *c; c++) {
-		if (*c == '\\') {
-			if (c[1] >= '1' && c[1] <= '9')
-				return true;
-			if (c[1])
-				c++;
-			continue;
-		}
-		if (*c != '[')
-			continue;
-		c++;
-		if (*c == '^')
-			c++;
-		if (*c == ']')
-			c++;
-		while (*c && *c != ']') {
-			if (*c == '[' && (c[1] == ':' || c[1] == '=' || c[1] == '.')) {
-				char close = c[1];
-				const char *end = c + 2;
-
-				while (*end && !(end[0] == close && end[1] == ']'))
-					end++;
-				if (!*end)
-					return false;   /* unbalanced: regcomp reports it */
-				c = end + 2;
-				continue;
-			}
-			c++;
-		}
-		if (!*c)
-			return false;
-	}
-	return false;
-}
-
 static void parse_ready(struct key_host *h, const struct key_desc *k, void *base, const char *value,
 			_unused_ bool cont)
 {
@@ -163,25 +122,15 @@ static void parse_ready(struct key_host *h, const struct key_desc *k, void *base
 		n.kind = READY_FD;
 		n.fd = (int) fd;
 	} else if (strncmp(value, "log:", 4) == 0) {
+		/* the check a run's matcher makes (logmatch.h): --check and a run agree */
+		_cleanup_free_ char *why = NULL;
 		regex_t re;
-		int r;
 
-		if (!value[4]) {
-			config_type_error(h, "missing regular expression for %s: %s", k->name, value);
-			return;
-		}
-		if ((r = regcomp(&re, value + 4, REG_EXTENDED | REG_NOSUB)) != 0) {
-			char msg[128];
-
-			(void) regerror(r, &re, msg, sizeof(msg));
-			config_type_error(h, "invalid regular expression for %s: %s: %s", k->name, value + 4, msg);
+		if (logmatch_compile(value + 4, &re, &why) < 0) {
+			config_type_error(h, "%s = %s: %s", k->name, value, why ? why : "refused");
 			return;
 		}
 		regfree(&re);
-		if (config_ere_has_backref(value + 4)) {
-			config_type_error(h, "back-references are not allowed in %s: %s", k->name, value + 4);
-			return;
-		}
 		n.kind = READY_LOG;
 		n.arg = xstrdup(value + 4);
 	} else if (strncmp(value, "command:", 8) == 0) {

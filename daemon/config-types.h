@@ -41,8 +41,6 @@ extern const struct key_type
 /* The checks of KEY_PATH and KEY_SUBST on a string value v of row k;
  * false (after reporting) if v is unusable. */
 bool config_type_check_string(struct key_host *h, const struct key_desc *k, const char *v);
-/* A back-reference (\\1..\\9) outside bracket expressions of an ERE. */
-bool config_ere_has_backref(const char *re);
 /* Report a problem with the value being parsed (the host adds FILE:LINE);
  * config_type_warning does not fail the configuration. */
 void config_type_error(struct key_host *h, const char *fmt, ...) _printf_(2, 3);

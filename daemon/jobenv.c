@@ -160,6 +160,17 @@ int jobenv_build(struct jobenv *env, const struct job_config *jc, const char *na
 	return 0;
 }
 
+void jobenv_drop_private(struct jobenv *env) {
+	size_t n = 0;
+
+	/* inherited variables never hold them: only own's entries go */
+	for (size_t i = 0; env->envp && env->envp[i]; i++)
+		if (!is_private_env(env->envp[i]))
+			env->envp[n++] = env->envp[i];
+	if (env->envp)
+		env->envp[n] = NULL;
+}
+
 void jobenv_done(struct jobenv *env) {
 	free(env->envp);
 	strv_free(env->own);

@@ -20,3 +20,8 @@ struct jobenv {
 int jobenv_build(struct jobenv *env, const struct job_config *jc, const char *name, const char *instance,
 		 char *const *user_vars, const struct jobfile_cred *cred, char **error);
 void jobenv_done(struct jobenv *env);
+/* Drop the variables supd keeps from its children (NOTIFY_SOCKET,
+ * WATCHDOG_USEC, WATCHDOG_PID, LISTEN_*) from env, even where the job's
+ * own environment or environment_file sets them: for a health check or
+ * `ready = command:` try, which gets none of them (SPEC §7). */
+void jobenv_drop_private(struct jobenv *env);

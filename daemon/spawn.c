@@ -50,6 +50,7 @@ struct spawn_ctx {
 	int capture_fd;              /* stdout/stderr = log */
 	const struct spawn_fd *extra; /* besides stdio, for every stage */
 	size_t n_extra;
+	unsigned flags;              /* enum spawn_flags */
 	struct jobuser user;         /* who the run is, the rights files are opened with */
 	bool limit_set[_LIMIT_MAX];  /* what the child sets before the user switch */
 	int limit_resource[_LIMIT_MAX];
@@ -114,8 +115,11 @@ static int build_environment(struct spawn_ctx *c) {
 	if (r < 0) {
 		(void) fail(c, r, 126, "%s", error);
 		free(error);
+		return r;
 	}
-	return r;
+	if (c->flags & SPAWN_NO_PRIVATE_ENV)
+		jobenv_drop_private(&c->env);
+	return 0;
 }
 
 /* Without limit_nofile a job gets the fd limit supd started with. */
@@ -693,12 +697,12 @@ static int open_stdio_umask(struct spawn_ctx *c) {
 	return r;
 }
 
-int spawn_run(const struct job_config *jc, const char *name, const char *instance, int capture_fd,
-	      const struct spawn_fd *extra, size_t n_extra, struct spawn_result *res) {
+int spawn_run_flags(const struct job_config *jc, const char *name, const char *instance, int capture_fd,
+		    const struct spawn_fd *extra, size_t n_extra, unsigned flags, struct spawn_result *res) {
 	struct spawn_ctx c = {
 		.jc = jc, .name = name, .instance = instance ? instance : "",
 		.fd_in = -1, .fd_out = -1, .fd_err = -1, .capture_fd = capture_fd,
-		.extra = extra, .n_extra = n_extra, .res = res,
+		.extra = extra, .n_extra = n_extra, .flags = flags, .res = res,
 	};
 	int r;
 
@@ -745,6 +749,11 @@ int spawn_run(const struct job_config *jc, const char *name, const char *instanc
 		res->argv0 = NULL;
 	}
 	return r;
+}
+
+int spawn_run(const struct job_config *jc, const char *name, const char *instance, int capture_fd,
+	      const struct spawn_fd *extra, size_t n_extra, struct spawn_result *res) {
+	return spawn_run_flags(jc, name, instance, capture_fd, extra, n_extra, 0, res);
 }
 
 void spawn_result_free(struct spawn_result *r) {

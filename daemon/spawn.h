@@ -43,6 +43,15 @@ struct spawn_fd {
  * its FD); the child has no other fd open. */
 int spawn_run(const struct job_config *jc, const char *name, const char *instance, int capture_fd,
 	      const struct spawn_fd *extra, size_t n_extra, struct spawn_result *result);
+/* How a process that is no stage of a run is made (jobcheck.h). */
+enum spawn_flags {
+	/* without NOTIFY_SOCKET, WATCHDOG_USEC, WATCHDOG_PID and LISTEN_*,
+	 * even when the job's environment sets them (jobenv_drop_private) */
+	SPAWN_NO_PRIVATE_ENV = 1 << 0,
+};
+/* spawn_run() with flags (enum spawn_flags); spawn_run() is flags 0. */
+int spawn_run_flags(const struct job_config *jc, const char *name, const char *instance, int capture_fd,
+		    const struct spawn_fd *extra, size_t n_extra, unsigned flags, struct spawn_result *result);
 void spawn_result_free(struct spawn_result *r);
 /* supd raises its own fd limit; children get back the one it started with. */
 void spawn_set_child_nofile(const struct rlimit *rl);

@@ -131,6 +131,7 @@ int supervisor_new(sd_event *e, struct supd_config *c, const char *state_dir, ui
 	s->host.log_dir = s->log_dir;
 	hashmap_init(&s->by_name, true);
 	hashmap_init(&s->by_pid, false);
+	reaper_init(&s->children);
 	r = runqueue_init(&s->host.queue, e, config_max_parallel(c), job_slot_granted, s);
 	if (r >= 0)
 		r = sd_event_add_signal(e, &s->sigchld, SIGCHLD, on_sigchld, s);
@@ -160,6 +161,7 @@ void supervisor_free(struct supervisor *s) {
 		job_free(s->jobs[i]);
 	for (size_t i = 0; i < s->n_retired; i++)
 		job_free(s->retired[i]);
+	reaper_done(&s->children);   /* after the jobs, which cancel their checks */
 	free(s->jobs);
 	free(s->retired);
 	runqueue_done(&s->host.queue);
@@ -332,7 +334,9 @@ static int on_sigchld(sd_event_source *es, const struct signalfd_siginfo *si, vo
 			break;
 		struct job *j = hashmap_get_int(&s->by_pid, (uint64_t) pid);
 		if (!j) {
-			orphans = true;
+			/* a check's (jobcheck.h), or an orphan */
+			if (!reaper_dispatch(&s->children, pid, status, &ru))
+				orphans = true;
 			continue;
 		}
 		for (size_t i = 0; i < j->run.n_stages; i++)

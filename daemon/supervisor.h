@@ -10,6 +10,7 @@
 #include "hashmap.h"
 #include "job.h"
 #include "observer.h"
+#include "reaper.h"
 #include "requires.h"
 
 struct history;
@@ -24,6 +25,7 @@ struct supervisor {
 	size_t n_jobs, cap_jobs;
 	struct hashmap by_name;      /* name -> job */
 	struct hashmap by_pid;       /* pid -> job (each live stage) */
+	struct reaper children;      /* pid -> owner of the other children: checks (jobcheck.h) */
 	uint64_t match_mark;         /* the current supervisor_match() collection */
 	uint64_t next_run_id;         /* without runids */
 	struct runids *runids;        /* crash-safe run numbers, or NULL */

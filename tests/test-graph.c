@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /* Unit tests for the dependency graph of a configuration (daemon/graph.c)
- * and the ERE back-reference check of ready = log: (config-types-graph.c). */
+ * and of the checks of ready = log: at load (config-types-graph.c). */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -179,19 +179,23 @@ START_TEST(test_requires_change_is_for_the_next_start)
 }
 END_TEST
 
-START_TEST(test_backrefs)
+/* ready = log: is refused as the run's matcher refuses it (logmatch). */
+START_TEST(test_log_ere)
 {
-	ck_assert(config_ere_has_backref("(a)\\1"));
-	ck_assert(config_ere_has_backref("x(y)z\\9"));
-	ck_assert(!config_ere_has_backref("a\\\\1"));           /* an escaped backslash, then 1 */
-	ck_assert(!config_ere_has_backref("[\\1]"));            /* in brackets: two characters */
-	ck_assert(!config_ere_has_backref("[]\\1]"));           /* ']' first is literal */
-	ck_assert(!config_ere_has_backref("[^]\\1]x"));
-	ck_assert(!config_ere_has_backref("[[:digit:]\\1]"));
-	ck_assert(config_ere_has_backref("[[:digit:]](a)\\1"));
-	ck_assert(!config_ere_has_backref("ready \\.\\*"));
-	ck_assert(!config_ere_has_backref("\\0"));
-	ck_assert(!config_ere_has_backref("[unclosed\\1"));     /* regcomp rejects it anyway */
+	static const char *const refused[] = { "(a)\\1", "(unclosed", "((((a{100}){100}){100}){100})" };
+	char *errs;
+
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		char *text = xasprintf("[job:a]\ncommand = true\nready = log:%s\n", refused[i]);
+		struct supd_config *c = load(text, &errs);
+		ck_assert_msg(!c && strstr(errs, "3: ready = log:"), "%s: %s", refused[i], errs);
+		free(errs);
+		free(text);
+	}
+	struct supd_config *c = load("[job:a]\ncommand = true\nready = log:[\\1] ready$\n", &errs);
+	ck_assert_msg(c, "%s", errs);
+	config_free(c);
+	free(errs);
 }
 END_TEST
 
@@ -209,7 +213,7 @@ int main(void)
 	tcase_add_loop_test(tc, test_checks, 0, (int) (sizeof(bad) / sizeof(bad[0])));
 	tcase_add_test(tc, test_long_chain);
 	tcase_add_test(tc, test_requires_change_is_for_the_next_start);
-	tcase_add_test(tc, test_backrefs);
+	tcase_add_test(tc, test_log_ere);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: ISC */
+/* `ready = command:CMD` (see readycmd.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+#include "log.h"
+#include "readycmd.h"
+
+struct readycmd {
+	sd_event *event;
+	struct reaper *reaper;
+	struct job_config *jc;        /* referenced */
+	char *name, *instance;
+	uint64_t run;
+	int output_fd;                /* our own duplicate, or -1 */
+	char *command;
+	struct pipeline argv;         /* command split once (not with shell) */
+	usec_t interval;
+	void (*ready)(void *userdata);
+	void *userdata;
+
+	sd_event_source *timer;       /* the next try */
+	struct jobcheck *check;       /* in flight, or NULL */
+	usec_t try_started;           /* CLOCK_MONOTONIC */
+	unsigned tries;
+	bool told_spawn_failure;      /* logged once, not every interval */
+	bool done;                    /* ready() was called */
+};
+
+/* The next try at `when` (CLOCK_MONOTONIC; in the past: at once). */
+static void arm_at(struct readycmd *rc, usec_t when) {
+	int r = sd_event_source_set_time(rc->timer, when);
+	if (r >= 0)
+		r = sd_event_source_set_enabled(rc->timer, SD_EVENT_ONESHOT);
+	if (r < 0)
+		fatalx("cannot arm the ready command timer of %s: %s", rc->name, strerror(-r));
+}
+
+/* ready_interval after the start of the try that ended. */
+static usec_t next_try(const struct readycmd *rc) {
+	return rc->interval < USEC_INFINITY - rc->try_started ? rc->try_started + rc->interval : USEC_INFINITY - 1;
+}
+
+static void on_try_done(void *userdata, int wait_status, bool timed_out) {
+	struct readycmd *rc = userdata;
+
+	rc->check = NULL;
+	if (jobcheck_passed(wait_status, timed_out)) {
+		log_debug("%s: ready command passed on try %u", rc->name, rc->tries);
+		rc->done = true;
+		rc->ready(rc->userdata);   /* last: rc may be freed */
+		return;
+	}
+	_cleanup_free_ char *why = jobcheck_describe(wait_status, timed_out, rc->interval);
+	log_debug("%s: ready command try %u: %s", rc->name, rc->tries, why);
+	arm_at(rc, next_try(rc));
+}
+
+static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+	struct readycmd *rc = userdata;
+	const struct jobcheck_params cp = {
+		.job = { .jc = rc->jc, .name = rc->name, .instance = rc->instance, .run = rc->run,
+			 .output_fd = rc->output_fd, .cgroup_fd = -1 },
+		.command = rc->command,
+		.argv = rc->jc->shell ? NULL : &rc->argv,
+		.timeout = rc->interval,
+		.done = on_try_done,
+		.userdata = rc,
+	};
+	_cleanup_free_ char *error = NULL;
+	(void) s;
+	(void) usec;
+
+	if (rc->done || rc->check)
+		return 0;   /* cannot happen: the timer is off then */
+	rc->try_started = now_usec(CLOCK_MONOTONIC);
+	rc->tries++;
+	int r = jobcheck_start(rc->event, rc->reaper, &cp, &rc->check, &error);
+	if (r < 0) {
+		if (!rc->told_spawn_failure)
+			log_job(LOG_WARNING, rc->name, rc->run, -1, -1, "cannot start its ready command: %s", error);
+		rc->told_spawn_failure = true;
+		arm_at(rc, next_try(rc));
+	}
+	return 0;
+}
+
+int readycmd_new(sd_event *e, struct reaper *r, const struct jobcheck_job *job, const char *command,
+		 usec_t interval, void (*ready)(void *userdata), void *userdata, struct readycmd **ret,
+		 char **error) {
+	const char *why;
+	int k;
+
+	*ret = NULL;
+	*error = NULL;
+	if (!command || !*command) {
+		*error = xstrdup("ready = command: the command is empty");
+		return -EINVAL;
+	}
+	if (interval == 0 || interval == USEC_INFINITY) {
+		*error = xstrdup("ready_interval must be above 0");
+		return -EINVAL;
+	}
+	if (job->cgroup_fd >= 0) {   /* jobcheck_start refuses it (jobcheck.h) */
+		*error = xstrdup("checks cannot be placed in a cgroup yet");
+		return -EOPNOTSUPP;
+	}
+	struct readycmd *rc = xcalloc(1, sizeof(*rc));
+	rc->output_fd = -1;
+	if (!job->jc->shell && (k = cmdline_split(command, &rc->argv, &why)) < 0) {
+		free(rc);
+		*error = xasprintf("ready = command: %s", why);
+		return -EINVAL;
+	}
+	rc->event = sd_event_ref(e);
+	rc->reaper = r;
+	rc->jc = job_config_ref((struct job_config *) job->jc);
+	rc->name = xstrdup(job->name);
+	rc->instance = xstrdup(job->instance ? job->instance : "");
+	rc->run = job->run;
+	rc->command = xstrdup(command);
+	rc->interval = interval;
+	rc->ready = ready;
+	rc->userdata = userdata;
+	if (job->output_fd >= 0 && (rc->output_fd = fcntl(job->output_fd, F_DUPFD_CLOEXEC, 3)) < 0) {
+		k = -errno;
+		*error = xasprintf("cannot keep the log capture: %s", strerror(-k));
+		readycmd_free(rc);
+		return k;
+	}
+	/* the first try as soon as the loop runs */
+	k = sd_event_add_time(e, &rc->timer, CLOCK_MONOTONIC, 0, 1, on_timer, rc);
+	if (k < 0) {
+		*error = xasprintf("cannot add a timer: %s", strerror(-k));
+		readycmd_free(rc);
+		return k;
+	}
+	*ret = rc;
+	return 0;
+}
+
+void readycmd_free(struct readycmd *rc) {
+	if (!rc)
+		return;
+	if (rc->check)
+		jobcheck_cancel(rc->check);
+	sd_event_source_disable_unref(rc->timer);
+	if (rc->output_fd >= 0)
+		close(rc->output_fd);
+	pipeline_free(&rc->argv);
+	free(rc->command);
+	free(rc->name);
+	free(rc->instance);
+	job_config_unref(rc->jc);
+	sd_event_unref(rc->event);
+	free(rc);
+}
+
+unsigned readycmd_tries(const struct readycmd *rc) {
+	return rc->tries;
+}
