@@ -37,6 +37,7 @@ SIZES = {
     "idle_jobs": (20, 5),
     "idle_s": (10.0, 2.0),
     "scale_n": (10000, 500),
+    "chain_n": (100, 20),
 }
 
 SUPD_COLOR = 0xcc3311

@@ -652,6 +652,53 @@ def w_scale(ctx):
     return res
 
 
+def w_chain(ctx):
+    n = ctx.size("chain_n")
+    res = Result("chain", "chain of %d services each requiring the previous: supctl start of the last → "
+                 "wait --up returns" % n, "s", fmt="%.4f")
+    sleep = ctx.tools["sleep"] or "/bin/sleep"
+    body = "".join("[job:c%d]\ncommand = %s 100000\nautostart = false\nrestart = always\n%s\n"
+                   % (i, sleep, "requires = c%d\n" % (i - 1) if i > 1 else "") for i in range(1, n + 1))
+
+    def supd():
+        with Supd(ctx, "chain", body) as s:
+            t0 = time.perf_counter()
+            s.ctl("start", "c%d" % n)
+            s.ctl("wait", "--up", "c%d" % n)
+            dt = time.perf_counter() - t0
+            st = s.status()
+            up = sum(1 for j in st if j["state"] == "running")
+            if up != n:
+                raise BenchError("%d of %d jobs of the chain are running" % (up, n))
+            starts = sorted((j["started_at"], j["name"]) for j in st)
+            if [nm for _, nm in starts] != ["c%d" % i for i in range(1, n + 1)]:
+                raise BenchError("the chain did not start in order")
+            return dt
+
+    def floor():
+        # the same program spawned n times one after the other, nothing else
+        pids = []
+        t0 = time.perf_counter()
+        for _ in range(n):
+            pids.append(os.posix_spawn(sleep, [sleep, "100000"], os.environ))
+        dt = time.perf_counter() - t0
+        for p in pids:
+            os.kill(p, signal.SIGKILL)
+            os.waitpid(p, 0)
+        return dt
+
+    s = alternate(ctx, {"supd: start c%d, wait --up" % n: supd, "%d sequential posix_spawn (floor)" % n: floor})
+    fill(res, s, ("supd: start c%d, wait --up" % n,))
+    res.get("%d sequential posix_spawn (floor)" % n)["note"] = "os.posix_spawn from Python, spawn only, no wait"
+    res.get("supd: start c%d, wait --up" % n)["note"] = "two supctl runs included; order checked"
+    res.target = "ready = spawn now (the readiness step switches it to notify); issue 11: within 1.5 × the floor"
+    sm, fm = res.med("supd: start c%d, wait --up" % n), res.med("%d sequential posix_spawn (floor)" % n)
+    if sm and fm:
+        res.verdict = sm <= 1.5 * fm
+        res.verdict_text = "supd/floor = %.2f× (%.1f ms vs %.1f ms)" % (sm / fm, sm * 1000, fm * 1000)
+    return res
+
+
 WORKLOADS = [
     ("spawn-true", w_spawn_true),
     ("spawn-true-cgroup", w_spawn_true_cgroup),
@@ -664,6 +711,7 @@ WORKLOADS = [
     ("timeout", w_timeout),
     ("idle", w_idle),
     ("scale-10k", w_scale),
+    ("chain", w_chain),
 ]
 
 

@@ -41,6 +41,7 @@
 #define PROTO_CMD_SUBSCRIBE "subscribe"
 #define PROTO_CMD_LOGS      "logs"
 #define PROTO_CMD_HISTORY   "history"
+#define PROTO_CMD_DEPS      "deps"
 
 /* Fields of requests. */
 #define PROTO_REQ_CMD       "cmd"
@@ -52,6 +53,7 @@
 #define PROTO_REQ_PROGRESS  "progress"   /* wait: send progress lines */
 #define PROTO_REQ_LINES     "lines"      /* logs, history: how many */
 #define PROTO_REQ_FOLLOW    "follow"     /* logs: then stream new lines */
+#define PROTO_REQ_UP        "up"         /* wait: until up (running), not final */
 
 /* Fields of replies (and of the messages of a stream). */
 #define PROTO_REP_OK        "ok"
@@ -74,6 +76,14 @@
 #define PROTO_REP_CHANGED   "changed"
 #define PROTO_REP_PROTOCOL  "protocol"   /* version: PROTO_VERSION */
 #define PROTO_REP_VERSION   "version"    /* version: the package's */
+#define PROTO_REP_STOPPED   "stopped"    /* stop: names of the dependents stopped first */
+#define PROTO_REP_DEPS      "deps"       /* deps: DEP nodes */
+#define PROTO_DEP_NAME      "name"       /* DEP: {name, state, cond, requires: [DEP]} */
+#define PROTO_DEP_STATE     "state"      /* null: no such job (yet) */
+#define PROTO_DEP_COND      "cond"       /* how its parent requires it; absent at the top */
+#define PROTO_DEP_REQUIRES  "requires"
+#define PROTO_DEP_TRUNCATED "truncated"  /* deps: the tree was cut at PROTO_DEPS_MAX nodes */
+#define PROTO_DEPS_MAX      10000
 
 /* Fields of JOB, RUN and EVENT objects (SPEC §4, doc/protocol.md). */
 #define PROTO_JOB_NAME        "name"
@@ -95,6 +105,10 @@
 #define PROTO_JOB_MAX_RSS_KB  "max_rss_kb"
 #define PROTO_JOB_STAGES      "stages"      /* [{argv0, pid, exit_code, signal}] */
 #define PROTO_JOB_ERROR       "error"
+#define PROTO_JOB_READY       "ready"       /* SPEC §7: the run is up */
+#define PROTO_JOB_HEALTH      "health"      /* "healthy" | "unhealthy" | "unknown" | null */
+#define PROTO_JOB_STATUS_TEXT "status_text" /* the run's STATUS=, or null */
+#define PROTO_JOB_WAITING_FOR "waiting_for" /* [names] */
 #define PROTO_JOB_EVENT       "event"       /* EVENT only */
 #define PROTO_STAGE_ARGV0     "argv0"
 
@@ -103,12 +117,17 @@
 #define PROTO_STATE_EXITED  "exited"
 #define PROTO_STATE_FATAL   "fatal"
 #define PROTO_STATE_RUNNING "running"
+#define PROTO_STATE_FAILED  "failed"
+#define PROTO_STATE_STARTING "starting"
+#define PROTO_STATE_WAITING "waiting"
 
 /* Values of "event". A transition that starts or ends a run is sent as
  * "started" or "exited" (carrying the new state), then as "state". */
 #define PROTO_EVENT_STARTED "started"
 #define PROTO_EVENT_EXITED  "exited"
 #define PROTO_EVENT_STATE   "state"
+#define PROTO_EVENT_READY   "ready"       /* a starting run became up */
+#define PROTO_EVENT_HEALTH  "health"      /* its health changed */
 
 /* Reads newline-terminated lines from a non-blocking or blocking fd into a
  * bounded buffer. */

@@ -318,6 +318,23 @@ char *format_rfc3339(usec_t realtime_usec)
 
 /* Two significant units, truncated: 850ms, 12.3s, 5m02s, 3h04m, 2d03h;
  * below a millisecond 12us; USEC_INFINITY is "infinity". */
+char *format_duration_setting(usec_t usec)
+{
+	const usec_t min = 60 * USEC_PER_SEC, hour = 60 * min;
+
+	if (usec == 0)
+		return xstrdup("0");
+	if (usec % hour == 0)
+		return xasprintf("%lluh", (unsigned long long) (usec / hour));
+	if (usec % min == 0)
+		return xasprintf("%llum", (unsigned long long) (usec / min));
+	if (usec % USEC_PER_SEC == 0)
+		return xasprintf("%llus", (unsigned long long) (usec / USEC_PER_SEC));
+	if (usec % USEC_PER_MSEC == 0)
+		return xasprintf("%llums", (unsigned long long) (usec / USEC_PER_MSEC));
+	return xasprintf("%lluus", (unsigned long long) usec);
+}
+
 char *format_duration(usec_t usec)
 {
 	const usec_t min = 60 * USEC_PER_SEC, hour = 60 * min, day = 24 * hour;

@@ -96,3 +96,6 @@ int format_rfc3339_to(char out[RFC3339_MAX], usec_t realtime_usec);
 int parse_rfc3339(const char *s, usec_t *ret);
 /* Human duration for tables: 850ms, 12.3s, 5m02s, 3h04m, 2d03h */
 char *format_duration(usec_t usec);
+/* A duration as the configuration spells it, in one unit: 30s, 1m, 250ms,
+ * 1500ms (the messages that quote a setting). */
+char *format_duration_setting(usec_t usec);

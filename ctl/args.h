@@ -13,6 +13,7 @@ enum {
 	OPT_TIMEOUT,
 	OPT_NO_LEGEND,
 	OPT_NO_PAGER,
+	OPT_UP,
 	_OPT_MAX,
 };
 

@@ -9,10 +9,13 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "ctl.h"
 #include "output.h"
+#include "parse.h"
 #include "proto.h"
 #include "render.h"
 #include "request.h"
@@ -51,6 +54,20 @@ static json_t *rows_of_jobs(const json_t *jobs) {
 	return rows;
 }
 
+/* The width the table's last column is cut to: $COLUMNS, else the
+ * terminal's; 0 (nothing cut) when stdout is no terminal. */
+static size_t output_width(void) {
+	const char *cols = getenv("COLUMNS");
+	struct winsize ws;
+	long v;
+
+	if (cols && parse_int(cols, 1, 100000, &v) == 0)
+		return (size_t) v;
+	if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return ws.ws_col;
+	return 0;
+}
+
 static int cmd_status(struct ctl *c, const struct ctl_args *a) {
 	json_auto_t *req = request_new(PROTO_CMD_STATUS);
 	json_auto_t *resp = NULL;
@@ -72,8 +89,10 @@ static int cmd_status(struct ctl *c, const struct ctl_args *a) {
 		return EXIT_UNREACHABLE;
 	if (c->json)
 		output_json(jobs);
-	else
+	else {
+		render_set_width(output_width());
 		(void) render_status_table(jobs, stdout);
+	}
 	return 0;
 }
 
@@ -123,8 +142,11 @@ const struct ctl_command cmd_is_active_entry = {
 const struct ctl_command cmd_status_entry = {
 	"status", "[PATTERN...]", 0, -1, cmd_status,
 	"show the state of jobs",
-	"One row per job: NAME STATE PID SINCE EXIT RESTARTS. SINCE is the uptime\n"
-	"of a running job, else the duration of its last run; EXIT is the last\n"
-	"run's exit code, the signal that killed it, or \"timeout\". Exits 0\n"
-	"whenever the query succeeds. --json prints the array of job objects.", { { 0 } },
+	"One row per job: NAME STATE PID SINCE EXIT RESTARTS HEALTH STATUS. SINCE\n"
+	"is the uptime of a running job, else the duration of its last run; EXIT\n"
+	"is the last run's exit code, the signal that killed it, or \"timeout\";\n"
+	"HEALTH is healthy, unhealthy, unknown or - (no health_command); STATUS\n"
+	"is the run's STATUS= text, or what a waiting job waits for, cut to the\n"
+	"terminal's width ($COLUMNS). Exits 0 whenever the query succeeds.\n"
+	"--json prints the array of job objects.", { { 0 } },
 };

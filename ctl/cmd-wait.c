@@ -22,7 +22,7 @@
 /* Sends a run or wait request and turns its answer into the exit status.
  * The daemon answers at the end (progress lines before it are shown by
  * ctl_call() when stderr is a terminal). */
-static int wait_for_jobs(struct ctl *c, const json_t *req) {
+static int wait_for_jobs(struct ctl *c, const json_t *req, bool up) {
 	json_auto_t *resp = NULL;
 	json_t *jobs;
 	size_t len = request_size(req);
@@ -48,7 +48,7 @@ static int wait_for_jobs(struct ctl *c, const json_t *req) {
 		buf_free(&b);
 		return EXIT_TIMED_OUT;
 	}
-	return result_exit_status(jobs);
+	return up ? result_up_status(jobs) : result_exit_status(jobs);
 }
 
 static int cmd_wait(struct ctl *c, const struct ctl_args *a) {
@@ -57,8 +57,10 @@ static int cmd_wait(struct ctl *c, const struct ctl_args *a) {
 
 	if ((r = request_set_jobs(req, a, 0)))
 		return r;
-	if (!c->quiet && isatty(STDERR_FILENO))    /* scripts stay quiet */
+	if (!c->quiet && isatty(STDERR_FILENO) && !a->opt[OPT_UP])    /* scripts stay quiet */
 		request_set(req, PROTO_REQ_PROGRESS, json_true());
+	if (a->opt[OPT_UP])
+		request_set(req, PROTO_REQ_UP, json_true());
 	if (a->opt[OPT_TIMEOUT]) {
 		usec_t t;
 
@@ -66,7 +68,7 @@ static int cmd_wait(struct ctl *c, const struct ctl_args *a) {
 			return output_usage_error("invalid duration: %s", a->opt[OPT_TIMEOUT]);
 		request_set(req, PROTO_REQ_TIMEOUT, json_real((double) t / (double) USEC_PER_SEC));
 	}
-	return wait_for_jobs(c, req);
+	return wait_for_jobs(c, req, a->opt[OPT_UP] != NULL);
 }
 
 static int cmd_run(struct ctl *c, const struct ctl_args *a) {
@@ -75,18 +77,21 @@ static int cmd_run(struct ctl *c, const struct ctl_args *a) {
 
 	if ((r = request_set_jobs(req, a, 0)))
 		return r;
-	return wait_for_jobs(c, req);
+	return wait_for_jobs(c, req, false);
 }
 
 const struct ctl_command cmd_wait_entry = {
-	"wait", "[--timeout DUR] PATTERN...", 1, -1, cmd_wait,
-	"wait until jobs are finished",
+	"wait", "[--up] [--timeout DUR] PATTERN...", 1, -1, cmd_wait,
+	"wait until jobs are finished (or up)",
 	"Waits until every job is in a final state (stopped, exited, failed,\n"
 	"fatal). For one job, exits as a shell would for its last run: the exit\n"
-	"code, 128+N if killed by signal N, 124 if it timed out. For several,\n"
-	"exits 0 if all succeeded, else 1. When DUR (250ms, 1.5s, 2m) expires,\n"
-	"prints the unfinished jobs and exits 124.",
-	{ { OPT_TIMEOUT, "timeout", "DUR", "give up after DUR" } },
+	"code, 128+N if killed by signal N, 124 if it timed out; a run supd\n"
+	"ended as failed exits 1 where that would be 0. For several, exits 0 if\n"
+	"all succeeded, else 1. With --up, waits until every job is up (running,\n"
+	"ready): 0 then, 1 as soon as one is in a final state instead. When DUR\n"
+	"(250ms, 1.5s, 2m) expires, prints the unfinished jobs and exits 124.",
+	{ { OPT_TIMEOUT, "timeout", "DUR", "give up after DUR" },
+	  { OPT_UP, "up", NULL, "wait until the jobs are up, not finished" } },
 };
 
 const struct ctl_command cmd_run_entry = {

@@ -15,3 +15,5 @@ extern const struct ctl_command cmd_wait_entry, cmd_run_entry;
 extern const struct ctl_command cmd_logs_entry, cmd_history_entry, cmd_events_entry;
 /* cmd-daemon.c */
 extern const struct ctl_command cmd_reload_entry, cmd_shutdown_entry, cmd_reopen_entry, cmd_version_entry;
+/* cmd-deps.c */
+extern const struct ctl_command cmd_deps_entry;

@@ -280,15 +280,21 @@ char *job_failure_text(const json_t *job) {
 /* --- tables --- */
 
 static bool legend = true;
+static size_t term_width;      /* 0: not a terminal, nothing is cut */
 
 void render_set_legend(bool on) {
 	legend = on;
+}
+
+void render_set_width(size_t columns) {
+	term_width = columns;
 }
 
 struct table {
 	size_t n_cols;
 	const char *const *header;
 	const bool *right;          /* right-align this column */
+	bool cut_last;              /* the last column is cut to the terminal's width */
 	char **cells;               /* n_rows * n_cols, owned */
 	char **notes;               /* one per row, owned, may be NULL */
 	size_t n_rows;
@@ -296,8 +302,13 @@ struct table {
 
 /* Adds a row, taking ownership of the n_cols strings in row and of note. */
 static void table_add(struct table *t, char **row, char *note) {
-	t->cells = xreallocarray(t->cells, (t->n_rows + 1) * t->n_cols, sizeof(char *));
-	t->notes = xreallocarray(t->notes, t->n_rows + 1, sizeof(char *));
+	/* grown at powers of two: one realloc a row was quadratic (a status of
+	 * 20,000 jobs took seconds under ASan, where realloc always copies) */
+	if ((t->n_rows & (t->n_rows - 1)) == 0) {
+		size_t cap = t->n_rows ? 2 * t->n_rows : 1;
+		t->cells = xreallocarray(t->cells, cap * t->n_cols, sizeof(char *));
+		t->notes = xreallocarray(t->notes, cap, sizeof(char *));
+	}
 	for (size_t i = 0; i < t->n_cols; i++) {
 		t->cells[t->n_rows * t->n_cols + i] = sanitize(row[i]);
 		free(row[i]);
@@ -318,9 +329,28 @@ static void table_free(struct table *t) {
 	t->n_rows = 0;
 }
 
-static void print_cell(FILE *f, const char *s, size_t width, bool right, bool last) {
+/* At most max code points of s (max 0: all). */
+static void print_cut(FILE *f, const char *s, size_t max) {
+	size_t n = 0;
+	const char *p = s;
+
+	if (max == 0) {
+		fputs(s, f);
+		return;
+	}
+	for (; *p; p++)
+		if (((unsigned char) *p & 0xc0) != 0x80 && n++ == max)
+			break;
+	fwrite(s, 1, (size_t) (p - s), f);
+}
+
+static void print_cell(FILE *f, const char *s, size_t width, bool right, bool last, size_t max) {
 	size_t w = text_width(s);
 
+	if (max) {
+		print_cut(f, s, max);
+		return;
+	}
 	if (right)
 		for (; w < width; w++)
 			fputc(' ', f);
@@ -343,12 +373,22 @@ static int table_print(const struct table *t, FILE *f) {
 				width[c] = w;
 		}
 	}
+	/* what is left of the terminal for the last column (at least 1) */
+	size_t offset = 0, max = 0;
+	for (size_t c = 0; c + 1 < t->n_cols; c++)
+		offset += width[c] + strlen(COLUMN_GAP);
+	if (t->cut_last && term_width)
+		max = term_width > offset ? term_width - offset : 1;
 	for (size_t r = legend ? 0 : 1; r <= t->n_rows; r++) {
-		for (size_t c = 0; c < t->n_cols; c++) {
+		size_t n = t->n_cols;
+		/* no trailing blanks: empty cells at the end of a row are left out */
+		while (r > 0 && n > 1 && !*t->cells[(r - 1) * t->n_cols + n - 1])
+			n--;
+		for (size_t c = 0; c < n; c++) {
 			const char *s = r == 0 ? t->header[c] : t->cells[(r - 1) * t->n_cols + c];
 			if (c > 0)
 				fputs(COLUMN_GAP, f);
-			print_cell(f, s, width[c], t->right[c], c + 1 == t->n_cols);
+			print_cell(f, s, width[c], t->right[c], c + 1 == n, c + 1 == t->n_cols ? max : 0);
 		}
 		fputc('\n', f);
 		if (r > 0 && t->notes[r - 1])
@@ -369,20 +409,40 @@ static char *int_field_text(const json_t *o, const char *key) {
 
 /* The order of render_status_fields, for reading a row. */
 enum { COL_NAME, COL_STATE, COL_PID, COL_DURATION, COL_TIMED_OUT, COL_SIGNAL,
-       COL_EXIT_CODE, COL_EXIT_STATUS, COL_RESTARTS, COL_ERROR, _COL_MAX };
+       COL_EXIT_CODE, COL_EXIT_STATUS, COL_RESTARTS, COL_ERROR, COL_HEALTH, COL_STATUS_TEXT,
+       COL_WAITING_FOR, _COL_MAX };
 
 const char *const render_status_fields[_COL_MAX + 1] = {
 	[COL_NAME] = PROTO_JOB_NAME, [COL_STATE] = PROTO_JOB_STATE, [COL_PID] = PROTO_JOB_PID,
 	[COL_DURATION] = PROTO_JOB_DURATION_S, [COL_TIMED_OUT] = PROTO_JOB_TIMED_OUT,
 	[COL_SIGNAL] = PROTO_JOB_SIGNAL, [COL_EXIT_CODE] = PROTO_JOB_EXIT_CODE,
 	[COL_EXIT_STATUS] = PROTO_JOB_EXIT_STATUS, [COL_RESTARTS] = PROTO_JOB_RESTARTS,
-	[COL_ERROR] = PROTO_JOB_ERROR, [_COL_MAX] = NULL,
+	[COL_ERROR] = PROTO_JOB_ERROR, [COL_HEALTH] = PROTO_JOB_HEALTH,
+	[COL_STATUS_TEXT] = PROTO_JOB_STATUS_TEXT, [COL_WAITING_FOR] = PROTO_JOB_WAITING_FOR,
+	[_COL_MAX] = NULL,
 };
 
+/* STATUS: the run's STATUS= text; a waiting job, what it waits for. */
+static char *status_text(const json_t *text, const json_t *waiting_for) {
+	struct buf b = { 0 };
+	json_t *name;
+	size_t i;
+
+	if (json_is_string(text))
+		return xstrdup(json_string_value(text));
+	if (json_array_size(waiting_for) == 0)
+		return xstrdup("");
+	buf_appendf(&b, "waiting for");
+	json_array_foreach(waiting_for, i, name)
+		buf_appendf(&b, "%s %s", i ? "," : "", json_string_value(name) ?: "?");
+	return b.data;
+}
+
 int render_status_table(const json_t *rows, FILE *f) {
-	static const char *const header[] = { "NAME", "STATE", "PID", "SINCE", "EXIT", "RESTARTS" };
-	static const bool right[] = { false, false, true, false, false, true };
-	struct table t = { .n_cols = ELEMENTSOF(header), .header = header, .right = right };
+	static const char *const header[] = { "NAME", "STATE", "PID", "SINCE", "EXIT", "RESTARTS", "HEALTH",
+					      "STATUS" };
+	static const bool right[] = { false, false, true, false, false, true, false, false };
+	struct table t = { .n_cols = ELEMENTSOF(header), .header = header, .right = right, .cut_last = true };
 	size_t i;
 	json_t *row;
 	int r;
@@ -399,12 +459,46 @@ int render_status_table(const json_t *rows, FILE *f) {
 			since_text(v[COL_DURATION]),
 			exit_text(v[COL_TIMED_OUT], v[COL_SIGNAL], v[COL_EXIT_CODE], v[COL_EXIT_STATUS]),
 			int_text(v[COL_RESTARTS]),
+			xstrdup(json_string_value(v[COL_HEALTH]) ?: "-"),
+			status_text(v[COL_STATUS_TEXT], v[COL_WAITING_FOR]),
 		};
 		table_add(&t, cells, error && *error ? xstrdup(error) : NULL);
 	}
 	r = table_print(&t, f);
 	table_free(&t);
 	return r;
+}
+
+/* One node and, indented under it, what it requires; prefix is the
+ * drawing of the levels above. */
+static void deps_node(const json_t *n, FILE *f, struct buf *prefix, bool top, bool last) {
+	const char *cond = field_str(n, PROTO_DEP_COND);
+	const char *state = field_str(n, PROTO_DEP_STATE);
+	_cleanup_free_ char *name = sanitize(field_str(n, PROTO_DEP_NAME) ?: "?");
+	json_t *kids = json_object_get(n, PROTO_DEP_REQUIRES), *k;
+	size_t len = prefix->len, i;
+
+	fprintf(f, "%s%s%s%s%s (%s)\n", prefix->data ? prefix->data : "", top ? "" : last ? "└─" : "├─", name,
+		cond ? ":" : "", cond ? cond : "", state ? state : "no such job");
+	if (!top)
+		buf_appendf(prefix, "%s", last ? "  " : "│ ");
+	json_array_foreach(kids, i, k)
+		deps_node(k, f, prefix, false, i + 1 == json_array_size(kids));
+	prefix->len = len;
+	if (prefix->data)
+		prefix->data[len] = '\0';
+}
+
+int render_deps(const json_t *tops, FILE *f) {
+	struct buf prefix = { 0 };
+	json_t *n;
+	size_t i;
+
+	buf_append(&prefix, "", 0);
+	json_array_foreach(tops, i, n)
+		deps_node(n, f, &prefix, true, true);
+	buf_free(&prefix);
+	return ferror(f) ? -EIO : 0;
 }
 
 int render_history(const json_t *runs, FILE *f) {

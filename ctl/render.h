@@ -23,11 +23,18 @@ extern const char *const render_status_fields[];
 /* Whether tables start with their header line (--no-legend: not); on by
  * default. */
 void render_set_legend(bool on);
+/* The terminal's width: the last column of the status table is cut to it
+ * (0: no terminal, nothing cut). */
+void render_set_width(size_t columns);
 
 /* Table NAME STATE PID SINCE EXIT RESTARTS from status "rows" (arrays of
  * render_status_fields), one line per job; a job with an error gets a
  * "  error: ..." line under its row. Returns 0 or -errno. */
 int render_status_table(const json_t *rows, FILE *f);
+
+/* supctl deps: each DEP node "NAME[:COND] (STATE)", what it requires
+ * indented under it as systemctl list-dependencies draws it. */
+int render_deps(const json_t *tops, FILE *f);
 
 /* Table RUN NAME STARTED DURATION EXIT, one row per finished run. */
 int render_history(const json_t *runs, FILE *f);

@@ -36,6 +36,10 @@ static int job_shell_status(const json_t *job) {
 
 	if (json_is_integer(st)) {
 		json_int_t v = json_integer_value(st);
+		/* a run supd ended as failed (not ready, unhealthy...) or a job
+		 * fatal without a run fails whatever the exit status (SPEC §7) */
+		if (v == 0 && !job_succeeded(job))
+			return EXIT_JOB_FAILED;
 		return v >= 0 && v <= 255 ? (int) v : EXIT_JOB_FAILED;
 	}
 	return job_succeeded(job) ? 0 : EXIT_JOB_FAILED;
@@ -61,6 +65,19 @@ int result_exit_status(const json_t *jobs) {
 	}
 	json_array_foreach(jobs, i, job)
 		if (!job_succeeded(job)) {
+			report_job_failure(job);
+			r = EXIT_JOB_FAILED;
+		}
+	return r;
+}
+
+int result_up_status(const json_t *jobs) {
+	json_t *job;
+	size_t i;
+	int r = 0;
+
+	json_array_foreach(jobs, i, job)
+		if (!result_job_in_state(job, PROTO_STATE_RUNNING)) {
 			report_job_failure(job);
 			r = EXIT_JOB_FAILED;
 		}

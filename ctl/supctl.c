@@ -42,6 +42,7 @@ static const struct ctl_command *const commands[] = {
 	&cmd_logs_entry,
 	&cmd_history_entry,
 	&cmd_events_entry,
+	&cmd_deps_entry,
 	&cmd_reload_entry,
 	&cmd_shutdown_entry,
 	&cmd_reopen_entry,

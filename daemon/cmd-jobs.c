@@ -4,9 +4,10 @@
 #include "commands.h"
 #include "parse.h"
 
-int cmd_jobs_start_all(struct client *c, struct job **v, size_t n) {
+int cmd_jobs_start_all(struct commands *cmds, struct client *c, struct job **v, size_t n) {
 	for (size_t i = 0; i < n; i++) {
-		int r = job_want_up(v[i]);
+		/* what it requires first (SPEC §7) */
+		int r = requires_start(&cmds->sup->req, v[i]);
 		if (r == -ESHUTDOWN) {
 			client_reply_error(c, "supd is shutting down");
 			return -1;
@@ -20,7 +21,7 @@ void cmd_start(struct commands *cmds, struct client *c, json_t *req) {
 	size_t n;
 	if (cmd_args_jobs(cmds, c, req, true, false, &v, &n) < 0)
 		return;
-	if (cmd_jobs_start_all(c, v, n) == 0)
+	if (cmd_jobs_start_all(cmds, c, v, n) == 0)
 		cmd_reply_jobs(c, v, n);
 	free(v);
 }
@@ -32,14 +33,34 @@ static void reply_settled(struct client *c, const struct cmd_parked *p, bool tim
 	client_reply_text(c, &b);
 }
 
+/* Every job a stop touched: the named ones, then the dependents it
+ * stopped first (SPEC §7), each once. */
+static size_t add_dependents(struct job ***v, size_t n, struct job **deps, size_t n_deps) {
+	size_t total = n;
+
+	if (n_deps == 0)
+		return n;
+	*v = xreallocarray(*v, n + n_deps, sizeof(**v));
+	for (size_t i = 0; i < n_deps; i++) {
+		bool seen = false;
+		for (size_t k = 0; k < total && !seen; k++)
+			seen = (*v)[k] == deps[i];
+		if (!seen)
+			(*v)[total++] = deps[i];
+	}
+	return total;
+}
+
 void cmd_stop(struct commands *cmds, struct client *c, json_t *req) {
-	struct job **v;
-	size_t n;
+	struct job **v, **deps = NULL;
+	size_t n, n_deps = 0;
 	json_t *w = json_object_get(req, "wait");
 	if (cmd_args_jobs(cmds, c, req, false, false, &v, &n) < 0)
 		return;
 	for (size_t i = 0; i < n; i++)
-		job_want_down(v[i]);
+		requires_stop(&cmds->sup->req, v[i], PENDING_STOP, &deps, &n_deps);
+	n = add_dependents(&v, n, deps, n_deps);
+	free(deps);
 	if (w && json_is_false(w)) {
 		cmd_reply_jobs(c, v, n);
 		free(v);
@@ -61,8 +82,9 @@ void cmd_restart(struct commands *cmds, struct client *c, json_t *req) {
 		free(v);
 		return;
 	}
+	/* dependents stop first and start again once it is back (SPEC §7) */
 	for (size_t i = 0; i < n; i++)
-		(void) job_restart(v[i]);
+		requires_stop(&cmds->sup->req, v[i], PENDING_RESTART, NULL, NULL);
 	cmd_park(cmds, c, v, n, UNTIL_RESTARTED, USEC_INFINITY, req, reply_settled);
 }
 

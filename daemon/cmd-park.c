@@ -50,9 +50,12 @@ bool cmd_park_settled(const struct job *j, enum cmd_park_until until) {
 	if (!j)
 		return true;
 	if (until == UNTIL_STOPPED)
-		return !job_is_active(j) && j->state != JOB_QUEUED && j->state != JOB_BACKOFF;
+		return !job_is_active(j) && j->state != JOB_QUEUED && j->state != JOB_BACKOFF &&
+		       j->state != JOB_WAITING && !requires_stop_held(j);
 	if (until == UNTIL_RESTARTED)
-		return j->state != JOB_STOPPING;
+		return j->state != JOB_STOPPING && !requires_stop_held(j);
+	if (until == UNTIL_UP)
+		return j->state == JOB_RUNNING || job_state_is_final(j->state);
 	return job_state_is_final(j->state) && !job_is_active(j);
 }
 
@@ -86,6 +89,13 @@ static void complete(struct cmd_parked *p, bool timed_out) {
 static void check(struct cmd_parked *p) {
 	if (p->progress)
 		report_progress(p);
+	/* wait --up: one job final is the answer already */
+	if (p->until == UNTIL_UP)
+		for (size_t i = 0; i < p->n; i++)
+			if (!p->jobs[i] || (job_state_is_final(p->jobs[i]->state) && !job_is_active(p->jobs[i]))) {
+				complete(p, false);
+				return;
+			}
 	while (p->done_upto < p->n && cmd_park_settled(p->jobs[p->done_upto], p->until))
 		p->done_upto++;
 	if (p->done_upto < p->n)

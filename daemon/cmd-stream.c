@@ -47,6 +47,8 @@ static const char *event_name(enum job_event ev) {
 	switch (ev) {
 	case JOB_EVENT_STARTED: return "started";
 	case JOB_EVENT_EXITED: return "exited";
+	case JOB_EVENT_READY: return "ready";
+	case JOB_EVENT_HEALTH: return "health";
 	default: return "state";
 	}
 }

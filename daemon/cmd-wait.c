@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /* Commands that answer when jobs are final: wait, run. */
 #include "commands.h"
+#include "proto.h"
 
 static void reply_waited(struct client *c, const struct cmd_parked *p, bool timed_out) {
 	struct buf b = { 0 };
@@ -17,7 +18,8 @@ void cmd_wait(struct commands *cmds, struct client *c, json_t *req) {
 	usec_t timeout;
 	if (cmd_args_timeout(c, req, &timeout) < 0 || cmd_args_jobs(cmds, c, req, false, false, &v, &n) < 0)
 		return;
-	cmd_park(cmds, c, v, n, UNTIL_FINAL, timeout, req, reply_waited);
+	cmd_park(cmds, c, v, n, json_is_true(json_object_get(req, PROTO_REQ_UP)) ? UNTIL_UP : UNTIL_FINAL, timeout,
+		 req, reply_waited);
 }
 
 void cmd_run(struct commands *cmds, struct client *c, json_t *req) {
@@ -31,7 +33,7 @@ void cmd_run(struct commands *cmds, struct client *c, json_t *req) {
 		free(v);
 		return;
 	}
-	if (cmd_jobs_start_all(c, v, n) < 0) {
+	if (cmd_jobs_start_all(cmds, c, v, n) < 0) {
 		free(v);
 		return;
 	}

@@ -20,6 +20,7 @@ static const struct cmd_entry commands[] = {
 	{ "subscribe", cmd_subscribe },
 	{ "logs", cmd_logs },
 	{ "history", cmd_history },
+	{ "deps", cmd_deps },
 };
 
 const struct cmd_entry *command_find(const char *name) {

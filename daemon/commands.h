@@ -85,7 +85,8 @@ void cmd_reply_jobs(struct client *c, struct job *const *v, size_t n);
 enum cmd_park_until {
 	UNTIL_FINAL,      /* wait, run: stopped, exited, failed or fatal */
 	UNTIL_STOPPED,    /* stop: no process left */
-	UNTIL_RESTARTED,  /* restart: no longer stopping */
+	UNTIL_RESTARTED,  /* restart: no longer stopping, nor held for dependents */
+	UNTIL_UP,         /* wait --up: every job running, or one final */
 };
 /* Called once, when the jobs settle or the timeout passes; must reply,
  * with the helpers below. */
@@ -117,7 +118,7 @@ void cmd_stop(struct commands *cmds, struct client *c, json_t *req);
 void cmd_restart(struct commands *cmds, struct client *c, json_t *req);
 void cmd_signal(struct commands *cmds, struct client *c, json_t *req);
 /* Start each job; replies with an error and returns -1 if supd is shutting down. */
-int cmd_jobs_start_all(struct client *c, struct job **v, size_t n);
+int cmd_jobs_start_all(struct commands *cmds, struct client *c, struct job **v, size_t n);
 void cmd_status(struct commands *cmds, struct client *c, json_t *req);    /* cmd-query.c */
 void cmd_history(struct commands *cmds, struct client *c, json_t *req);
 void cmd_wait(struct commands *cmds, struct client *c, json_t *req);      /* cmd-wait.c */
@@ -128,3 +129,4 @@ void cmd_reload(struct commands *cmds, struct client *c, json_t *req);    /* cmd
 void cmd_shutdown(struct commands *cmds, struct client *c, json_t *req);
 void cmd_reopen(struct commands *cmds, struct client *c, json_t *req);
 void cmd_version(struct commands *cmds, struct client *c, json_t *req);
+void cmd_deps(struct commands *cmds, struct client *c, json_t *req);      /* cmd-deps.c */

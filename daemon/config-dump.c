@@ -10,7 +10,7 @@ static void dump_section(const struct key_table *t, const void *base, FILE *out)
 	for (size_t i = 0; i < t->n; i++) {
 		const struct key_desc *k = &t->keys[i];
 
-		if (k->type->dump)
+		if (k->type->dump && (!k->applies || k->applies(base)))
 			k->type->dump(k, base, out);
 	}
 }

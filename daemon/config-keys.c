@@ -8,7 +8,23 @@
 #define JOB_FIELD(f) offsetof(struct job_config, f)
 #define SUPD_FIELD(f) offsetof(struct supd_config, f)
 
-/* name, type, field, flags, example (a valid value other than the default) */
+static bool with_health_command(const void *base)
+{
+	return ((const struct job_config *) base)->health_command != NULL;
+}
+
+static bool with_readiness(const void *base)
+{
+	return ((const struct job_config *) base)->ready.kind != READY_SPAWN;
+}
+
+static bool with_ready_command(const void *base)
+{
+	return ((const struct job_config *) base)->ready.kind == READY_COMMAND;
+}
+
+/* name, type, field, flags, example (a valid value other than the
+ * default), and when it applies (config-check.c rejects it otherwise) */
 static const struct key_desc job_keys[] = {
 	{ "command",           &config_type_command,      JOB_FIELD(command),
 	  KEY_MULTILINE | KEY_EMPTY | KEY_QUOTED,         "false" },
@@ -56,6 +72,18 @@ static const struct key_desc job_keys[] = {
 	{ "io_weight",         &config_type_cgroup_weight, JOB_FIELD(io_weight), 0, "200" },
 	{ "oom_policy",        &config_type_oom_policy,   JOB_FIELD(oom_policy), 0, "kill" },
 	{ "delegate",          &config_type_bool,         JOB_FIELD(delegate), 0, "true" },
+	{ "requires",          &config_type_requires,     0, KEY_REPEAT | KEY_NEXT_START,
+	  "db migrate:exited" },
+	{ "ready",             &config_type_ready,        JOB_FIELD(ready), KEY_QUOTED, "notify" },
+	{ "ready_timeout",     &config_type_duration,     JOB_FIELD(ready_timeout), 0, "1m", with_readiness },
+	{ "ready_interval",    &config_type_duration,     JOB_FIELD(ready_interval), 0, "2s", with_ready_command },
+	{ "watchdog",          &config_type_duration,     JOB_FIELD(watchdog), 0, "5s" },
+	{ "health_command",    &config_type_string,       JOB_FIELD(health_command),
+	  KEY_SUBST | KEY_QUOTED,                         "pg_isready -q" },
+	{ "health_interval",   &config_type_duration,     JOB_FIELD(health_interval), 0, "1m", with_health_command },
+	{ "health_timeout",    &config_type_duration,     JOB_FIELD(health_timeout), 0, "1s", with_health_command },
+	{ "health_retries",    &config_type_count,        JOB_FIELD(health_retries), 0, "1", with_health_command },
+	{ "health_action",     &config_type_health_action, JOB_FIELD(health_action), 0, "report", with_health_command },
 };
 
 static const struct key_desc supd_keys[] = {
@@ -85,8 +113,7 @@ const struct key_desc *config_keys_find(const struct key_table *t, const char *n
 	return NULL;
 }
 
-/* Every key of the table, and the name and kind of the job. */
-bool job_config_equal(const struct job_config *a, const struct job_config *b)
+static bool equal_keys(const struct job_config *a, const struct job_config *b, unsigned skip)
 {
 	if (a == b)
 		return true;
@@ -97,8 +124,19 @@ bool job_config_equal(const struct job_config *a, const struct job_config *b)
 	for (size_t i = 0; i < config_keys_job.n; i++) {
 		const struct key_desc *k = &config_keys_job.keys[i];
 
-		if (k->type->equal && !k->type->equal(k, a, b))
+		if (!(k->flags & skip) && k->type->equal && !k->type->equal(k, a, b))
 			return false;
 	}
 	return true;
+}
+
+/* Every key of the table, and the name and kind of the job. */
+bool job_config_equal(const struct job_config *a, const struct job_config *b)
+{
+	return equal_keys(a, b, 0);
+}
+
+bool job_config_equal_run(const struct job_config *a, const struct job_config *b)
+{
+	return equal_keys(a, b, KEY_NEXT_START);
 }

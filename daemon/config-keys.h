@@ -23,6 +23,8 @@ struct key_host {
 	void (*warning)(struct key_host *h, const char *msg);
 	/* include = PATTERN, expanded once the current file has been read. */
 	void (*include)(struct key_host *h, const char *pattern);
+	/* The file and line being read (the file lives as long as the reader). */
+	void (*location)(struct key_host *h, const char **file, unsigned *line);
 };
 
 /* A value type. base is the struct job_config or supd_config the row's
@@ -45,6 +47,7 @@ enum {
 	KEY_PATH      = 1 << 3,   /* an absolute path */
 	KEY_SUBST     = 1 << 4,   /* may contain %-specifiers */
 	KEY_QUOTED    = 1 << 5,   /* quoted as a command line: no comment inside quotes */
+	KEY_NEXT_START = 1 << 6,  /* a change applies at the next start: no restart by reload */
 };
 
 struct key_desc {
@@ -55,6 +58,10 @@ struct key_desc {
 	/* A valid value other than the default (NULL: the key sets nothing);
 	 * the unit tests change each key to it and expect a difference. */
 	const char *example;
+	/* NULL, or whether the key means anything in this section: keys that
+	 * only go with another (health_* with health_command) are an error
+	 * alone, so the dump leaves them out then. */
+	bool (*applies)(const void *base);
 };
 
 struct key_table {

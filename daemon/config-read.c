@@ -25,10 +25,12 @@
 #include <ini.h>
 #include <stdarg.h>
 
+#include "config-check.h"
 #include "config-errors.h"
 #include "config-file.h"
 #include "config-keys.h"
 #include "cmdline.h"
+#include "graph.h"
 #include "names.h"
 #include "subst.h"
 
@@ -178,12 +180,39 @@ static void host_include(struct key_host *h, const char *pattern)
 	};
 }
 
+static void host_location(struct key_host *h, const char **file, unsigned *line)
+{
+	struct parser *p = (struct parser *) h;
+
+	*file = p->fc->path;
+	*line = p->fc->lineno;
+}
+
 /* The line where a job key was first set in the current section, or 0. */
 static unsigned job_key_line(const struct parser *p, const char *name)
 {
 	const struct key_desc *k = config_keys_find(&config_keys_job, name);
 
 	return k ? p->job.seen[k - config_keys_job.keys].line : 0;
+}
+
+/* What config_check_job() reports through: the parser, at a key's line. */
+struct section_check {
+	struct config_check check;
+	struct parser *p;
+};
+
+static void check_error(struct config_check *c, const char *key, const char *msg)
+{
+	struct parser *p = ((struct section_check *) c)->p;
+	unsigned line = job_key_line(p, key);
+
+	error_at(p, line ? line : p->job.jc->line, "%s", msg);
+}
+
+static bool check_has_key(struct config_check *c, const char *key)
+{
+	return job_key_line(((struct section_check *) c)->p, key) != 0;
 }
 
 /* ---- sections ---- */
@@ -194,63 +223,16 @@ static void job_finish(struct parser *p)
 {
 	struct job_build *b = &p->job;
 	struct job_config *jc = b->jc;
-	unsigned cmd_line = job_key_line(p, "command");
 
 	if (!jc)
 		return;
 
-	if (!jc->command) {
-		error_at(p, jc->line, "missing command in [job:%s%s]", jc->name,
-			 jc->is_template ? "@" : "");
-	} else if (!*jc->command) {
-		error_at(p, cmd_line, "missing value for command");
-	} else {
-		char bad;
-
-		if (!subst_valid(jc->command, &bad)) {
-			if (bad == '\0')
-				error_at(p, cmd_line, "incomplete specifier %% at the end of command (use %%%% for %%)");
-			else
-				error_at(p, cmd_line, "unknown specifier %%%c in command (use %%%% for %%)", bad);
-		}
-		if (!jc->shell) {
-			const char *why = NULL;
-
-			if (cmdline_split(jc->command, &jc->pipeline, &why) < 0)
-				error_at(p, cmd_line, "invalid command: %s", why ? why : "syntax error");
-			/* command = '' would fail only when the job starts */
-			for (size_t i = 0; i < jc->pipeline.n_stages; i++)
-				if (!*jc->pipeline.stages[i][0]) {
-					error_at(p, cmd_line, "invalid command: empty program name");
-					break;
-				}
-		}
-	}
-
-	if (jc->restart_delay > jc->restart_max_delay) {
-		unsigned line = job_key_line(p, "restart_delay");
-
-		if (!line)
-			line = job_key_line(p, "restart_max_delay");
-		error_at(p, line, "restart_delay must not exceed restart_max_delay");
-	}
+	struct section_check chk = { { check_error, check_has_key }, p };
+	config_check_job(&chk.check, jc);
 
 	/* cgroup = off (wherever [supd] says it) makes this an error */
 	if (job_config_cgroup_key(jc))
 		jc->cgroup_key_line = job_key_line(p, job_config_cgroup_key(jc));
-
-	/* no key is silently ignored: group only means something with user */
-	if (jc->group && !jc->user)
-		error_at(p, job_key_line(p, "group"), "group needs user (the job runs with supd's own group)");
-
-	/* a secret's fd must be one the job may have open; ready = fd:N, when
-	 * it comes, must not be the FD of a secret: check it here */
-	if (jc->limits[LIMIT_NOFILE].set)
-		for (size_t i = 0; i < jc->n_secrets; i++)
-			if ((rlim_t) jc->secrets[i].fd >= jc->limits[LIMIT_NOFILE].soft)
-				error_at(p, job_key_line(p, "limit_nofile"),
-					 "secret fd %d is not below limit_nofile (soft limit %llu)",
-					 jc->secrets[i].fd, (unsigned long long) jc->limits[LIMIT_NOFILE].soft);
 
 	if (b->discard)
 		job_config_unref(jc);
@@ -761,9 +743,24 @@ static void check_cgroup_off(struct parser *p)
 	}
 }
 
+/* A graph error at a requires line: its file is one the parser read. */
+static void graph_error(void *userdata, const char *file, unsigned line, const char *msg)
+{
+	struct parser *p = userdata;
+	struct file_ctx *top = p->fc;
+
+	for (unsigned i = 0; i < p->n_files; i++)
+		if (strcmp(p->files[i], file) == 0) {
+			top->idx = i;
+			top->path = p->files[i];
+			break;
+		}
+	error_at(p, line, "%s", msg);
+}
+
 int config_load(const char *file, struct supd_config **ret, struct config_errors *errs)
 {
-	struct parser p = { .host = { host_error, host_warning, host_include } };
+	struct parser p = { .host = { host_error, host_warning, host_include, host_location } };
 	struct file_ctx top = { .path = file };
 	struct supd_config *c = config_new(file);
 	struct config_file *f = NULL;
@@ -782,6 +779,8 @@ int config_load(const char *file, struct supd_config **ret, struct config_errors
 		check_cgroup_off(&p);
 	}
 
+	p.fc = &top;
+	(void) graph_check(c, graph_error, &p);
 	failed = p.msgs.n_errors > 0;
 	config_errors_take(&p.msgs, errs);
 	strv_free(p.files);

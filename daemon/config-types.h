@@ -38,7 +38,11 @@ extern const struct key_type
 	config_type_output,       /* struct output_spec */
 	config_type_command,      /* char *: joined continuation lines */
 	config_type_environment,  /* char **: NAME=VALUE, in order */
-	config_type_include;      /* nothing: hands the pattern to the reader */
+	config_type_include,      /* nothing: hands the pattern to the reader */
+	config_type_requires,     /* struct job_config: requires, n_requires */
+	config_type_ready,        /* struct ready_spec */
+	config_type_count,        /* unsigned: 1..1000000 */
+	config_type_health_action;/* enum health_action */
 
 /* cpu_max's value ("150%", "12.5%", "infinity") as the quota of each
  * 100ms period in us (150000), CGROUP_VALUE_MAX for infinity. Returns 0,

@@ -34,6 +34,26 @@ static const char *const oom_policy_table[_OOM_POLICY_MAX] = {
 	[OOM_KILL] = "kill",
 };
 
+static const char *const req_cond_table[_REQ_COND_MAX] = {
+	[REQ_UP] = "up",
+	[REQ_STARTED] = "started",
+	[REQ_EXITED] = "exited",
+	[REQ_HEALTHY] = "healthy",
+};
+
+static const char *const ready_kind_table[_READY_MAX] = {
+	[READY_SPAWN] = "spawn",
+	[READY_NOTIFY] = "notify",
+	[READY_FD] = "fd",
+	[READY_LOG] = "log",
+	[READY_COMMAND] = "command",
+};
+
+static const char *const health_action_table[_HEALTH_ACTION_MAX] = {
+	[HEALTH_RESTART] = "restart",
+	[HEALTH_REPORT] = "report",
+};
+
 static const struct {
 	const char *key;
 	int resource;
@@ -114,6 +134,31 @@ const char *job_config_cgroup_key(const struct job_config *jc)
 	return NULL;
 }
 
+const char *req_cond_to_string(enum req_cond c)
+{
+	return (unsigned) c < _REQ_COND_MAX ? req_cond_table[c] : NULL;
+}
+
+int req_cond_from_string(const char *s)
+{
+	return string_table_lookup(req_cond_table, _REQ_COND_MAX, s);
+}
+
+const char *ready_kind_to_string(enum ready_kind k)
+{
+	return (unsigned) k < _READY_MAX ? ready_kind_table[k] : NULL;
+}
+
+const char *health_action_to_string(enum health_action a)
+{
+	return (unsigned) a < _HEALTH_ACTION_MAX ? health_action_table[a] : NULL;
+}
+
+int health_action_from_string(const char *s)
+{
+	return string_table_lookup(health_action_table, _HEALTH_ACTION_MAX, s);
+}
+
 const char *job_limit_to_string(enum job_limit l)
 {
 	return (unsigned) l < _LIMIT_MAX ? limit_table[l].key : NULL;
@@ -146,6 +191,13 @@ struct job_config *job_config_new(void)
 	jc->nice = 0;
 	jc->log_lines = 1000;
 	jc->umask = -1;
+	jc->ready.kind = READY_SPAWN;
+	jc->ready_timeout = 30 * USEC_PER_SEC;
+	jc->ready_interval = USEC_PER_SEC;
+	jc->health_interval = 10 * USEC_PER_SEC;
+	jc->health_timeout = 5 * USEC_PER_SEC;
+	jc->health_retries = 3;
+	jc->health_action = HEALTH_RESTART;
 	return jc;
 }
 
@@ -167,6 +219,15 @@ static void job_config_free(struct job_config *jc)
 	for (size_t i = 0; i < jc->n_secrets; i++)
 		free(jc->secrets[i].path);
 	free(jc->secrets);
+	for (size_t i = 0; i < jc->n_requires; i++) {
+		free(jc->requires[i].name);
+		free(jc->requires[i].file);
+	}
+	free(jc->requires);
+	free(jc->ready.arg);
+	pipeline_free(&jc->ready.pipeline);
+	free(jc->health_command);
+	pipeline_free(&jc->health_pipeline);
 	free(jc);
 }
 

@@ -72,6 +72,31 @@ struct secret_spec {
 	char *path;              /* absolute; may contain %i/%n */
 };
 
+/* requires = NAME[:COND] (SPEC §7) */
+enum req_cond { REQ_UP, REQ_STARTED, REQ_EXITED, REQ_HEALTHY, _REQ_COND_MAX };
+
+struct requirement {
+	char *name;              /* job, pool or template instance; %i/%n after '@' */
+	enum req_cond cond;
+	char *file;              /* where the requires line is (graph errors) */
+	unsigned line;
+};
+
+/* ready = ... (SPEC §7): when a run counts as up */
+enum ready_kind { READY_SPAWN, READY_NOTIFY, READY_FD, READY_LOG, READY_COMMAND, _READY_MAX };
+
+struct ready_spec {
+	enum ready_kind kind;
+	int fd;                  /* READY_FD */
+	char *arg;               /* READY_LOG: the ERE; READY_COMMAND: CMD as written */
+	struct pipeline pipeline;/* READY_COMMAND with shell = false: CMD split */
+};
+
+enum health_action { HEALTH_RESTART, HEALTH_REPORT, _HEALTH_ACTION_MAX };
+
+/* Most requires = entries of one job. */
+#define CONFIG_REQUIRES_MAX 256
+
 struct job_config {
 	char *name;              /* without the trailing '@' of a template */
 	bool is_template;        /* declared as [job:NAME@] */
@@ -113,6 +138,19 @@ struct job_config {
 	 * cgroup = off makes it an error there */
 	unsigned cgroup_key_line;
 	unsigned file_idx;       /* of file, in the order files were read */
+
+	/* SPEC §7: requirements, readiness and health */
+	struct requirement *requires;
+	size_t n_requires;
+	struct ready_spec ready;
+	usec_t ready_timeout;    /* 0 = none */
+	usec_t ready_interval;
+	usec_t watchdog;         /* 0 = none */
+	char *health_command;    /* NULL = no health checks */
+	struct pipeline health_pipeline; /* split (shell = false) */
+	usec_t health_interval, health_timeout;
+	unsigned health_retries;
+	enum health_action health_action;
 
 	unsigned refs;           /* shared by a job's instances and runs */
 };
@@ -159,6 +197,9 @@ struct job_config *config_find_job(const struct supd_config *c, const char *name
  * every key of the key table is compared, and name and kind; only file and
  * line are not. Defined with the table, in config-keys.c. */
 bool job_config_equal(const struct job_config *a, const struct job_config *b);
+/* The same, leaving out what applies only at the next start (requires):
+ * a reload need not restart the job for it. */
+bool job_config_equal_run(const struct job_config *a, const struct job_config *b);
 /* Print the normalised configuration (golden tests, supd --check -v). */
 void config_dump(const struct supd_config *c, FILE *out);
 /* Resolve instances = auto. */
@@ -169,6 +210,12 @@ const char *restart_policy_to_string(enum restart_policy p);
 /* The policy named s, or -EINVAL. */
 int restart_policy_from_string(const char *s);
 const char *output_kind_to_string(enum output_kind k);
+const char *req_cond_to_string(enum req_cond c);
+/* The condition named s, or -EINVAL. */
+int req_cond_from_string(const char *s);
+const char *ready_kind_to_string(enum ready_kind k);
+const char *health_action_to_string(enum health_action a);
+int health_action_from_string(const char *s);
 /* The key of a limit ("limit_nofile") and its RLIMIT_ resource. */
 const char *job_limit_to_string(enum job_limit l);
 int job_limit_resource(enum job_limit l);

@@ -219,7 +219,7 @@ static void on_job_changed(struct job *j, enum job_event ev, void *userdata) {
 	}
 	if (ev != JOB_EVENT_EXITED)
 		return;
-	job_json_append(&rec, j, NULL);
+	job_json_append_record(&rec, j);
 	buf_append(&rec, "\n", 1);
 	(void) history_append(h, rec.data, rec.len, j->run.id);
 	buf_free(&rec);

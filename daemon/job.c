@@ -36,6 +36,8 @@ const struct job_sys job_sys_real = {
 static const char *const state_names[_JOB_STATE_MAX] = {
 	[JOB_STOPPED] = "stopped",
 	[JOB_QUEUED] = "queued",
+	[JOB_WAITING] = "waiting",
+	[JOB_STARTING] = "starting",
 	[JOB_RUNNING] = "running",
 	[JOB_STOPPING] = "stopping",
 	[JOB_BACKOFF] = "backoff",
@@ -54,7 +56,21 @@ static const char *const input_names[_JOB_IN_MAX] = {
 	[JOB_IN_RELOAD] = "reload",
 	[JOB_IN_RETIRE] = "retire",
 	[JOB_IN_SHUTDOWN] = "shutdown",
+	[JOB_IN_READY] = "ready",
+	[JOB_IN_REQUIREMENT] = "requirement",
+	[JOB_IN_FAIL] = "fail",
 };
+
+static const char *const health_names[] = {
+	[JOB_HEALTH_NONE] = NULL,
+	[JOB_HEALTH_UNKNOWN] = "unknown",
+	[JOB_HEALTH_HEALTHY] = "healthy",
+	[JOB_HEALTH_UNHEALTHY] = "unhealthy",
+};
+
+const char *job_health_to_string(enum job_health h) {
+	return (unsigned) h < ELEMENTSOF(health_names) ? health_names[h] : NULL;
+}
 
 const char *job_state_to_string(enum job_state s) {
 	return s < _JOB_STATE_MAX ? state_names[s] : "unknown";
@@ -108,6 +124,7 @@ void job_free(struct job *j) {
 	joblog_free(j->log);
 	secret_feed_free(j->secrets);
 	run_clear(&j->run);
+	free(j->status_text);
 	job_config_unref(j->config);
 	job_config_unref(j->pending_config);
 	free(j->start_times);
@@ -155,16 +172,31 @@ static void job_arm_timer(struct job *j, usec_t delay) {
 		fatalx("cannot arm the timer of %s: %s", j->name, strerror(-r));
 }
 
-/* What is left of the run's timeout: it counts from the start of the run
+/* What is left of a limit counted from the start of the run
  * (started_mono, taken before the spawn), not from when the spawn
  * returned, or every timed-out run would last the spawn time longer. */
-static usec_t run_time_left(const struct job *j) {
-	usec_t timeout = j->config->timeout, spent;
+static usec_t time_left(const struct job *j, usec_t limit) {
+	usec_t spent;
 
-	if (timeout == 0)
+	if (limit == 0)
 		return USEC_INFINITY;
 	spent = job_now(j, CLOCK_MONOTONIC) - j->run.started_mono;
-	return timeout > spent ? timeout - spent : 0;
+	return limit > spent ? limit - spent : 0;
+}
+
+static usec_t run_time_left(const struct job *j) {
+	return time_left(j, j->config->timeout);
+}
+
+/* While starting, the one timer is the earlier of ready_timeout and timeout. */
+static usec_t starting_time_left(const struct job *j) {
+	usec_t ready = time_left(j, j->config->ready_timeout), run = run_time_left(j);
+	return ready < run ? ready : run;
+}
+
+/* Readiness or health needs the host's watching (job_host_ops run_*). */
+static bool job_watched(const struct job *j) {
+	return j->config->ready.kind != READY_SPAWN || j->config->health_command;
 }
 
 static void emit(struct job *j, enum job_event ev) {
@@ -279,6 +311,10 @@ static void job_spawn(struct job *j) {
 	run->started_mono = now;
 	j->kill_sent = false;
 	j->stop_by_user = false;
+	j->ready = false;
+	j->health = j->config->health_command ? JOB_HEALTH_UNKNOWN : JOB_HEALTH_NONE;
+	if (j->status_text)
+		job_set_status_text(j, NULL);
 	note_start(j, now);
 
 	/* the run's cgroup first: a key it cannot apply fails the spawn */
@@ -333,11 +369,53 @@ static void job_spawn(struct job *j) {
 	spawn_result_free(&res);
 	log_job(LOG_INFO, j->name, run->id, -1, -1, "started run %" PRIu64 " (pid %d)", run->id, (int) j->scope.pgid);
 	j->start_unreported = true;
+	if (j->config->ready.kind != READY_SPAWN) {
+		job_set_state(j, JOB_STARTING, starting_time_left(j));
+		if (j->host->ops->run_begin && j->state == JOB_STARTING)
+			j->host->ops->run_begin(j->host, j);
+		return;
+	}
+	j->ready = true;
 	job_set_state(j, JOB_RUNNING, run_time_left(j));
+	if (j->config->health_command && j->host->ops->run_up && j->state == JOB_RUNNING)
+		j->host->ops->run_up(j->host, j);
 }
 
-/* Spawn now, or wait in the queue for a max_parallel slot. */
+/* A requirement reached a final state that cannot meet its condition:
+ * fatal without a run; the last run's fields stay, error says why. */
+static void requirement_failed(struct job *j, const char *name) {
+	free(j->run.error);
+	j->run.error = xasprintf("requirement %s failed", name ? name : "?");
+	log_job(LOG_ERR, j->name, j->run.id, -1, -1, "%s, not starting", j->run.error);
+	j->want = WANT_DOWN;
+	job_set_state(j, JOB_FATAL, USEC_INFINITY);
+}
+
+/* Whether a run may begin now: its requirements hold (else the job is
+ * waiting, or fatal). Jobs without requires = never ask. */
+static bool requirements_hold(struct job *j) {
+	const char *failed = NULL;
+
+	if (j->config->n_requires == 0 || !j->host->ops->requirements)
+		return true;
+	switch (j->host->ops->requirements(j->host, j, &failed)) {
+	case JOB_REQ_HOLD:
+		return true;
+	case JOB_REQ_FAILED:
+		requirement_failed(j, failed);
+		return false;
+	case JOB_REQ_WAIT:
+	default:
+		job_set_state(j, JOB_WAITING, USEC_INFINITY);
+		return false;
+	}
+}
+
+/* Spawn now, or wait in the queue for a max_parallel slot; first, for
+ * its requirements. */
 static void job_start_run(struct job *j) {
+	if (!requirements_hold(j))
+		return;
 	if (job_is_batch(j) && !runqueue_acquire(&j->host->queue, &j->slot)) {
 		job_set_state(j, JOB_QUEUED, USEC_INFINITY);
 		return;
@@ -436,6 +514,50 @@ static void act_kill(struct job *j) {
 	job_recheck_scope(j);
 }
 
+/* The run is ready: up. */
+static void act_up(struct job *j) {
+	j->ready = true;
+	job_set_state(j, JOB_RUNNING, run_time_left(j));
+	emit(j, JOB_EVENT_READY);
+	if (j->config->health_command && j->host->ops->run_up && j->state == JOB_RUNNING)
+		j->host->ops->run_up(j->host, j);
+}
+
+/* Supd ends the run as failed (job_fail_run() set the error): stopped as
+ * a stop would, but not by the user, so the restart policy applies. */
+static void act_fail(struct job *j) {
+	log_job(LOG_WARNING, j->name, j->run.id, -1, -1, "%s, stopping run %" PRIu64, j->run.error, j->run.id);
+	signal_run(j, j->config->stop_signal);
+	job_set_state(j, JOB_STOPPING, j->config->stop_timeout);
+}
+
+/* The timer while starting: ready_timeout, or the run's timeout first. */
+static void act_not_ready(struct job *j) {
+	if (j->config->timeout && run_time_left(j) == 0) {
+		act_timeout(j);
+		return;
+	}
+	_cleanup_free_ char *d = format_duration_setting(j->config->ready_timeout);
+	_cleanup_free_ char *error = xasprintf("not ready within %s", d);
+	job_fail_run(j, error);
+}
+
+/* Requirements again, for a waiting or queued job (and a reload's config). */
+static void act_recheck(struct job *j) {
+	const char *failed = NULL;
+	enum job_requires r = JOB_REQ_HOLD;
+
+	act_apply(j);
+	if (j->config->n_requires && j->host->ops->requirements)
+		r = j->host->ops->requirements(j->host, j, &failed);
+	if (r == JOB_REQ_FAILED)
+		requirement_failed(j, failed);
+	else if (r == JOB_REQ_WAIT)
+		job_set_state(j, JOB_WAITING, USEC_INFINITY);
+	else if (j->state == JOB_WAITING)
+		job_start_run(j);
+}
+
 static void act_retry(struct job *j) {
 	j->restarts++;
 	job_start_run(j);   /* a reload may have made it a batch job: take a slot */
@@ -456,6 +578,9 @@ static void act_finish(struct job *j) {
 	run->oom_killed = u.oom_killed;
 	run_conclude(run, j->config, job_now(j, CLOCK_REALTIME), job_now(j, CLOCK_MONOTONIC));
 	j->host->n_active--;
+	j->ready = false;
+	if (job_watched(j) && j->host->ops->run_end)
+		j->host->ops->run_end(j->host, j);
 	secret_feed_free(TAKE_PTR(j->secrets));
 	joblog_drain(j->log);   /* the output is in `logs` before anyone hears of the end */
 	log_run_end(j);
@@ -518,6 +643,7 @@ static void act_abandon(struct job *j) {
 		" (its cgroup is kept until they are gone)", run->id);
 	free(run->error);
 	run->error = xstrdup("processes left after SIGKILL");
+	run->failed_by_supd = true;
 	for (size_t i = 0; i < run->n_stages; i++)
 		if (!run->stages[i].done) {
 			j->host->ops->untrack_pid(j->host, run->stages[i].pid);
@@ -529,16 +655,19 @@ static void act_abandon(struct job *j) {
 typedef void (*job_action)(struct job *j);
 
 #define FINAL_ROW { \
-	act_launch, act_none, act_launch, act_return_slot, act_none, act_none, act_apply, act_none, act_none }
+	act_launch, act_none, act_launch, act_return_slot, act_none, act_none, act_apply, act_none, act_none, \
+	act_none, act_none, act_none }
 
 /* The table of job.h, cell by cell; tests/test-job.c walks every cell. */
 static const job_action matrix[_JOB_STATE_MAX][_JOB_IN_MAX] = {
-	/*              START       STOP        RESTART       SLOT             EXITED      TIMER        RELOAD     RETIRE      SHUTDOWN */
+	/*              START     STOP        RESTART       SLOT             EXITED      TIMER          RELOAD        RETIRE      SHUTDOWN    READY     REQUIREMENT  FAIL */
 	[JOB_STOPPED] = FINAL_ROW,
-	[JOB_QUEUED] = { act_none, act_cancel, act_relaunch, act_spawn, act_none, act_none, act_apply, act_cancel, act_cancel },
-	[JOB_RUNNING] = { act_none, act_stop, act_stop, act_return_slot, act_finish, act_timeout, act_stop, act_stop, act_stop },
-	[JOB_STOPPING] = { act_none, act_mark, act_mark, act_return_slot, act_finish, act_kill, act_mark, act_mark, act_none },
-	[JOB_BACKOFF] = { act_none, act_cancel, act_relaunch, act_return_slot, act_none, act_retry, act_apply, act_cancel, act_cancel },
+	[JOB_QUEUED] = { act_none, act_cancel, act_relaunch, act_spawn, act_none, act_none, act_recheck, act_cancel, act_cancel, act_none, act_recheck, act_none },
+	[JOB_WAITING] = { act_none, act_cancel, act_relaunch, act_return_slot, act_none, act_none, act_recheck, act_cancel, act_cancel, act_none, act_recheck, act_none },
+	[JOB_STARTING] = { act_none, act_stop, act_stop, act_return_slot, act_finish, act_not_ready, act_stop, act_stop, act_stop, act_up, act_none, act_fail },
+	[JOB_RUNNING] = { act_none, act_stop, act_stop, act_return_slot, act_finish, act_timeout, act_stop, act_stop, act_stop, act_none, act_none, act_fail },
+	[JOB_STOPPING] = { act_none, act_mark, act_mark, act_return_slot, act_finish, act_kill, act_mark, act_mark, act_none, act_none, act_none, act_none },
+	[JOB_BACKOFF] = { act_none, act_cancel, act_relaunch, act_return_slot, act_none, act_retry, act_apply, act_cancel, act_cancel, act_none, act_none, act_none },
 	[JOB_EXITED] = FINAL_ROW,
 	[JOB_FAILED] = FINAL_ROW,
 	[JOB_FATAL] = FINAL_ROW,
@@ -590,6 +719,10 @@ bool job_reconfigure(struct job *j, struct job_config *jc) {
 		job_set_config(j, jc);   /* same settings; only file and line moved */
 		return false;
 	}
+	if (job_config_equal_run(j->config, jc) && !j->pending_config) {
+		job_set_config(j, jc);   /* requires: at the next start (SPEC §7) */
+		return true;
+	}
 	job_config_unref(j->pending_config);
 	j->pending_config = job_config_ref(jc);
 	job_handle(j, JOB_IN_RELOAD);   /* want stays: a job wanted up starts again */
@@ -611,6 +744,33 @@ int job_send_signal(struct job *j, int sig) {
 	if (!job_is_active(j))
 		return -ESRCH;
 	return j->host->sys->signal(&j->scope, sig, false);
+}
+
+void job_ready(struct job *j) {
+	job_handle(j, JOB_IN_READY);
+}
+
+void job_fail_run(struct job *j, const char *error) {
+	if (!j->run.active)
+		return;
+	if (!j->run.failed_by_supd) {
+		free(j->run.error);
+		j->run.error = xstrdup(error);
+		j->run.failed_by_supd = true;
+	}
+	job_handle(j, JOB_IN_FAIL);
+}
+
+void job_set_health(struct job *j, enum job_health h) {
+	if (j->health == h)
+		return;
+	j->health = h;
+	emit(j, JOB_EVENT_HEALTH);
+}
+
+void job_set_status_text(struct job *j, const char *text) {
+	free(j->status_text);
+	j->status_text = text ? xstrdup(text) : NULL;
 }
 
 void job_slot_granted(struct runqueue_entry *e, void *userdata) {

@@ -10,19 +10,24 @@
  * job_transition() is the one place a state changes: it arms or disarms the
  * job's single timer and emits the events.
  *
- *            START   STOP    RESTART  SLOT    EXITED   TIMER    RELOAD   RETIRE  SHUTDOWN
- * stopped    launch  -       launch   return  -        -        apply    -       -
- * queued     -       cancel  relaunch spawn   -        -        apply    cancel  cancel
- * running    -       stop    stop     return  finish   timeout  stop     stop    stop
- * stopping   -       mark    mark     return  finish   kill     mark     mark    -
- * backoff    -       cancel  relaunch return  -        retry    apply    cancel  cancel
- * exited     launch  -       launch   return  -        -        apply    -       -
- * failed     launch  -       launch   return  -        -        apply    -       -
- * fatal      launch  -       launch   return  -        -        apply    -       -
+ *            START   STOP    RESTART  SLOT    EXITED  TIMER    RELOAD  RETIRE  SHUTDOWN READY  REQUIREMENT FAIL
+ * stopped    launch  -       launch   return  -       -        apply   -       -        -      -           -
+ * queued     -       cancel  relaunch spawn   -       -        recheck cancel  cancel   -      recheck     -
+ * waiting    -       cancel  relaunch return  -       -        recheck cancel  cancel   -      recheck     -
+ * starting   -       stop    stop     return  finish  notready stop    stop    stop     up     -           fail
+ * running    -       stop    stop     return  finish  timeout  stop    stop    stop     -      -           fail
+ * stopping   -       mark    mark     return  finish  kill     mark    mark    -        -      -           -
+ * backoff    -       cancel  relaunch return  -       retry    apply   cancel  cancel   -      -           -
+ * exited     launch  -       launch   return  -       -        apply   -       -        -      -           -
+ * failed     launch  -       launch   return  -       -        apply   -       -        -      -           -
+ * fatal      launch  -       launch   return  -       -        apply   -       -        -      -           -
  *
- *   launch    forget earlier failures; spawn (running | fatal) or queue for a
+ *   launch    forget earlier failures, then begin: with requirements not
+ *             met, waiting (no slot held); one failed, fatal without a run;
+ *             else spawn (starting | running | fatal) or queue for a
  *             max_parallel slot (queued)
- *   spawn     spawn now: running, or fatal with the reason
+ *   spawn     spawn now: starting (ready is not spawn) or running, or fatal
+ *             with the reason
  *   cancel    stopped (by the user)
  *   relaunch  stopped, then launch (a queued job goes to the tail)
  *   stop      stop_signal to the run's scope: stopping, SIGKILL at stop_timeout
@@ -30,13 +35,22 @@
  *   finish    the run is recorded; policy_decide(): stopped | started again
  *             at once | backoff | exited | failed | fatal
  *   timeout   timed_out, stop_signal: stopping
+ *   notready  ready_timeout passed: fail with "not ready within D" (or
+ *             timeout, if the run's timeout came first)
+ *   up        the run is ready: running, the "ready" event
+ *   fail      supd ends the run as failed (run.error says why; whatever its
+ *             exit status): stop_signal, stopping; the restart policy applies
  *   kill      SIGKILL to the scope; the run ends once it is empty
- *   retry     one more restart: spawn or queue
+ *   retry     one more restart: launch without forgetting failures
  *   apply     the config of a reload takes effect now
+ *   recheck   (apply a reload's config, then) the requirements again: all
+ *             hold, queue or spawn (a queued job stays); one cannot hold any
+ *             more, fatal "requirement NAME failed"; else waiting
  *   return    a slot handed to a job that no longer waits goes back
  *
- * SPEC §7 adds the rows `waiting` (requirements not met) and `starting`
- * (spawned, not yet ready) and the inputs READY and REQUIREMENT. */
+ * Requirements (SPEC §7) are the host's: job.c asks requirements() before
+ * every spawn of a job that has any, and the host delivers REQUIREMENT
+ * when one of them changes (requires.c). */
 #pragma once
 
 #include <sys/resource.h>
@@ -53,7 +67,9 @@
 enum job_state {
 	JOB_STOPPED,
 	JOB_QUEUED,
-	JOB_RUNNING,
+	JOB_WAITING,        /* start wanted, requirements not met (SPEC §7) */
+	JOB_STARTING,       /* spawned, not yet ready */
+	JOB_RUNNING,        /* up */
 	JOB_STOPPING,
 	JOB_BACKOFF,
 	JOB_EXITED,
@@ -73,13 +89,22 @@ enum job_input {
 	JOB_IN_RELOAD,      /* reload changed the job's config */
 	JOB_IN_RETIRE,      /* reload removed the job */
 	JOB_IN_SHUTDOWN,
+	JOB_IN_READY,       /* the run is ready (job_ready()) */
+	JOB_IN_REQUIREMENT, /* a requirement's state changed (the host) */
+	JOB_IN_FAIL,        /* supd ends the run as failed (job_fail_run()) */
 	_JOB_IN_MAX
 };
 
 enum job_want { WANT_DOWN, WANT_UP };
 
 /* What observers hear (see observer.h). */
-enum job_event { JOB_EVENT_STATE, JOB_EVENT_STARTED, JOB_EVENT_EXITED };
+enum job_event { JOB_EVENT_STATE, JOB_EVENT_STARTED, JOB_EVENT_EXITED, JOB_EVENT_READY, JOB_EVENT_HEALTH };
+
+/* SPEC §7 "health": NONE is null (no health_command). */
+enum job_health { JOB_HEALTH_NONE, JOB_HEALTH_UNKNOWN, JOB_HEALTH_HEALTHY, JOB_HEALTH_UNHEALTHY };
+
+/* What the host says of a job's requirements before it spawns. */
+enum job_requires { JOB_REQ_HOLD, JOB_REQ_WAIT, JOB_REQ_FAILED };
 
 struct job;
 struct job_host;
@@ -109,6 +134,26 @@ struct job_host_ops {
 	void (*track_pid)(struct job_host *h, pid_t pid, struct job *j);
 	void (*untrack_pid)(struct job_host *h, pid_t pid);
 	uint64_t (*next_run_id)(struct job_host *h);
+	/* Asked before a run of a job with requires = begins (NULL: they
+	 * always hold); FAILED names the requirement in *failed. */
+	enum job_requires (*requirements)(struct job_host *h, struct job *j, const char **failed);
+
+	/* The seam of readiness and health (SPEC §7), for the step that wires
+	 * notify.c, check.c and health.c in. NULL until then. Called only for
+	 * jobs whose ready is not spawn or that have a health_command, so a
+	 * plain job's spawn does not pay for them:
+	 *  run_begin  the run was spawned and is starting (ready is not
+	 *             spawn): watch for readiness; call job_ready() when it is
+	 *             ready, job_fail_run() to end it as failed. The fds a kind
+	 *             needs in the child (fd:N, NOTIFY_SOCKET) go through the fd
+	 *             map of job_spawn()'s sys->spawn() call: that call is where
+	 *             they are added.
+	 *  run_up     the run is up (running): start health checks and the
+	 *             watchdog (job_set_health(), job_fail_run()).
+	 *  run_end    the run ended (every process gone): stop watching. */
+	void (*run_begin)(struct job_host *h, struct job *j);
+	void (*run_up)(struct job_host *h, struct job *j);
+	void (*run_end)(struct job_host *h, struct job *j);
 };
 
 /* The owner's side of the interface, embedded in the owner. */
@@ -153,6 +198,12 @@ struct job {
 	bool run_unreported;         /* the run ended; "exited" not yet emitted */
 
 	struct runqueue_entry slot;  /* in the run queue, or holding a slot */
+
+	/* SPEC §7 */
+	bool ready;                  /* the current run is up (READY came) */
+	enum job_health health;      /* of the current or last run */
+	char *status_text;           /* the run's STATUS=, or NULL */
+	struct job_deps *deps;       /* requires.c's: edges, stop order; NULL if none */
 };
 
 struct job *job_new(struct job_host *h, const char *name, struct job_config *jc);
@@ -174,6 +225,22 @@ void job_retire(struct job *j);
 void job_shutdown(struct job *j);
 int job_send_signal(struct job *j, int sig);
 
+/* For the readiness and health wiring (see run_begin in job_host_ops):
+ * the run is ready: starting -> running, the "ready" event. Nothing in
+ * another state. */
+void job_ready(struct job *j);
+/* Supd ends the active run as failed with error ("not ready within 30s",
+ * "watchdog timeout", "unhealthy"): stop_signal, then stop_timeout; the
+ * run is recorded failed with that error whatever its exit status, and
+ * the restart policy applies. Nothing without an active run; a run
+ * already failed keeps its first error. */
+void job_fail_run(struct job *j, const char *error);
+/* The run's health changed: the "health" event, and requirements with
+ * :healthy are checked again. */
+void job_set_health(struct job *j, enum job_health h);
+/* STATUS= of the run (NULL clears), kept to 256 bytes by the caller. */
+void job_set_status_text(struct job *j, const char *text);
+
 /* A job that never ran in this supd's life shows the final state its last
  * recorded run left it in (j->run restored by the caller). */
 void job_restore_state(struct job *j, enum job_state st);
@@ -190,4 +257,5 @@ bool job_state_is_final(enum job_state s);
 bool job_is_active(const struct job *j);  /* a run is in progress */
 bool job_is_batch(const struct job *j);   /* restart = no: counts against max_parallel */
 const char *job_state_to_string(enum job_state s);
+const char *job_health_to_string(enum job_health h);   /* NULL for NONE */
 const char *job_input_to_string(enum job_input in);

@@ -7,6 +7,7 @@
 #include "jobjson.h"
 #include "parse.h"
 #include "proto.h"
+#include "requires.h"
 
 /* Small formatters without printf: they run ~20 times per job. */
 static void put_raw(struct buf *b, const char *s) {
@@ -125,7 +126,24 @@ static const char *const field_names[_JOB_FIELD_MAX] = {
 	[JOB_FIELD_STAGES] = "stages",
 	[JOB_FIELD_ERROR] = "error",
 	[JOB_FIELD_CGROUP] = "cgroup",
+	[JOB_FIELD_READY] = "ready",
+	[JOB_FIELD_HEALTH] = "health",
+	[JOB_FIELD_STATUS_TEXT] = "status_text",
+	[JOB_FIELD_WAITING_FOR] = "waiting_for",
 };
+
+struct name_list {
+	struct buf *b;
+	bool first;
+};
+
+static void put_waiting_name(const char *name, void *userdata) {
+	struct name_list *l = userdata;
+	if (!l->first)
+		buf_append(l->b, ",", 1);
+	l->first = false;
+	proto_append_string(l->b, name);
+}
 
 int job_field_from_string(const char *s) {
 	for (int f = 0; f < _JOB_FIELD_MAX; f++)
@@ -194,20 +212,47 @@ static void put_field(struct buf *b, const struct job *j, enum job_field f, bool
 		return run->error ? put_str(b, key, run->error) : put_null(b, key);
 	case JOB_FIELD_NAME:
 		return put_str(b, key, j->name);
+	case JOB_FIELD_READY:
+		put_key(b, key);
+		return put_raw(b, j->ready && j->state == JOB_RUNNING ? "true" : "false");
+	case JOB_FIELD_HEALTH: {
+		/* null without a health_command; unknown until a run's first check */
+		const char *h = job_health_to_string(j->health);
+		if (!j->config->health_command)
+			return put_null(b, key);
+		return put_str(b, key, h ? h : "unknown");
+	}
+	case JOB_FIELD_STATUS_TEXT:
+		return j->status_text ? put_str(b, key, j->status_text) : put_null(b, key);
+	case JOB_FIELD_WAITING_FOR: {
+		struct name_list l = { b, true };
+		put_key(b, key);
+		buf_append(b, "[", 1);
+		requires_waiting_for(j, put_waiting_name, &l);
+		return buf_append(b, "]", 1);
+	}
 	case _JOB_FIELD_MAX:
 		break;
 	}
 }
 
-void job_json_append(struct buf *b, const struct job *j, const char *event) {
+static void append_fields(struct buf *b, const struct job *j, const char *event, int n_fields) {
 	size_t open = b->len;
 
-	for (int f = 0; f < _JOB_FIELD_MAX; f++)
+	for (int f = 0; f < n_fields; f++)
 		put_field(b, j, (enum job_field) f, true);
 	b->data[open] = '{';   /* was the first field's ',' */
 	if (event)
 		put_str(b, "event", event);
 	buf_append(b, "}", 1);
+}
+
+void job_json_append(struct buf *b, const struct job *j, const char *event) {
+	append_fields(b, j, event, _JOB_FIELD_MAX);
+}
+
+void job_json_append_record(struct buf *b, const struct job *j) {
+	append_fields(b, j, NULL, JOB_FIELD_ERROR + 1);
 }
 
 void job_json_append_row(struct buf *b, const struct job *j, const enum job_field *columns, size_t n) {

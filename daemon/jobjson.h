@@ -29,6 +29,10 @@ enum job_field {
 	JOB_FIELD_STAGES,
 	JOB_FIELD_ERROR,
 	JOB_FIELD_CGROUP,
+	JOB_FIELD_READY,          /* SPEC §7: status and events, not history */
+	JOB_FIELD_HEALTH,
+	JOB_FIELD_STATUS_TEXT,
+	JOB_FIELD_WAITING_FOR,
 	_JOB_FIELD_MAX,
 };
 
@@ -38,6 +42,10 @@ int job_field_from_string(const char *s);
 /* Append the object as compact JSON text; with event, add "event": event
  * ("started" | "exited" | "state"). */
 void job_json_append(struct buf *b, const struct job *j, const char *event);
+
+/* The run record of the history: the object without the fields of the
+ * current run's life (ready, health, status_text, waiting_for). */
+void job_json_append_record(struct buf *b, const struct job *j);
 
 /* Append the values of the n columns as a JSON array (a row of a table:
  * the same values as the object, without keys). */

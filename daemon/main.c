@@ -103,7 +103,8 @@ static void print_errors(const struct config_errors *errs) {
 
 static char *status_line(const struct supervisor *s) {
 	struct buf b = { 0 };
-	static const enum job_state shown[] = { JOB_RUNNING, JOB_QUEUED, JOB_BACKOFF, JOB_STOPPING, JOB_FAILED, JOB_FATAL };
+	static const enum job_state shown[] = { JOB_RUNNING, JOB_STARTING, JOB_WAITING, JOB_QUEUED, JOB_BACKOFF,
+						 JOB_STOPPING, JOB_FAILED, JOB_FATAL };
 
 	for (size_t i = 0; i < ELEMENTSOF(shown); i++)
 		if (s->host.counts[shown[i]] > 0 || shown[i] == JOB_RUNNING)
@@ -186,6 +187,21 @@ static json_t *do_reload(void *userdata) {
 
 static void on_idle_after_shutdown(struct supervisor *s) {
 	(void) sd_event_exit(s->host.event, 0);
+}
+
+/* Shutdown signalled a job after those that require it (SPEC §7): under
+ * systemd, TimeoutStopSec= then bounds each such step, not the chain.
+ * Sent when it moves the deadline by more than a second, not once per job
+ * of a step; each step still gets its stop_timeout and 4 s more. */
+static void on_stop_step(struct supervisor *s, usec_t stop_timeout) {
+	static usec_t deadline;
+	usec_t now = now_usec(CLOCK_MONOTONIC), extend = stop_timeout + 5 * USEC_PER_SEC;
+
+	(void) s;
+	if (now + extend <= deadline + USEC_PER_SEC)
+		return;
+	deadline = now + extend;
+	sd_glue_extend_timeout(extend);
 }
 
 static void do_shutdown(void *userdata) {
@@ -456,6 +472,7 @@ int main(int argc, char **argv) {
 		supervisor_add_observer(d.sup, &d.history_observer);
 	}
 	d.sup->on_idle_after_shutdown = on_idle_after_shutdown;
+	d.sup->on_stop_step = on_stop_step;
 	struct commands_hooks hooks = {
 		.reload = do_reload, .shutdown = do_shutdown, .reopen = do_reopen, .userdata = &d,
 	};

@@ -28,7 +28,11 @@ static struct job_config *new_home(struct supd_config *c, const struct job *j) {
 }
 
 void supervisor_reload(struct supervisor *s, struct supd_config *c, struct reload_result *res) {
+	struct supd_config *old = s->config;
+
 	memset(res, 0, sizeof(*res));
+	/* the new config first: requirements resolved meanwhile name its templates */
+	s->config = c;
 
 	/* existing jobs: keep, change or retire */
 	for (size_t i = 0; i < s->n_jobs;) {
@@ -39,13 +43,11 @@ void supervisor_reload(struct supervisor *s, struct supd_config *c, struct reloa
 			supervisor_retire_job(s, j);
 			continue;      /* the table shifted */
 		}
-		if (job_reconfigure(j, jc))
+		if (requires_reconfigure(&s->req, j, jc))
 			res->changed = strv_push(res->changed, j->name);
 		i++;
 	}
 	/* new jobs, under the new max_parallel */
-	struct supd_config *old = s->config;
-	s->config = c;
 	s->host.queue.max = config_max_parallel(c);
 	for (size_t i = 0; i < c->n_jobs; i++) {
 		struct job_config *jc = c->jobs[i];
@@ -56,12 +58,19 @@ void supervisor_reload(struct supervisor *s, struct supd_config *c, struct reloa
 			_cleanup_free_ char *name = jc->instances_set ? xasprintf("%s@%ld", jc->name, k) : xstrdup(jc->name);
 			if (supervisor_find(s, name))
 				continue;
-			struct job *j = supervisor_add_job(s, name, jc);
+			(void) supervisor_add_job(s, name, jc);
 			res->added = strv_push(res->added, name);
-			if (jc->autostart)
-				(void) job_want_up(j);
 		}
 	}
+	/* once all are there: a new job may require one added after it */
+	for (char **name = res->added; name && *name; name++) {
+		struct job *j = supervisor_find(s, *name);
+		if (j && j->config->autostart)
+			(void) requires_start(&s->req, j);
+	}
+	/* a changed requires applies at each job's next start; waiting ones
+	 * are checked again now */
+	requires_reload(&s->req, s->jobs, s->n_jobs);
 	config_free(old);
 	runqueue_drain(&s->host.queue);
 }

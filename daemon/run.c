@@ -39,7 +39,7 @@ bool run_stage_ended(struct run *r, size_t idx, int status, const struct rusage 
 void run_conclude(struct run *r, const struct job_config *jc, usec_t ended_wall, usec_t ended_mono) {
 	const struct stage *decisive = NULL;
 
-	r->success = !r->timed_out && !r->error;
+	r->success = !r->timed_out && !r->failed_by_supd && !r->error;
 	for (size_t i = 0; i < r->n_stages; i++) {
 		const struct stage *st = &r->stages[i];
 		if (st->signal != 0 || !policy_exit_is_success(jc, st->exit_code)) {

@@ -27,6 +27,7 @@ struct run {
 	int signal;                  /* 0 if none */
 	int exit_status;             /* as a shell would report it, -1 if none */
 	bool timed_out;
+	bool failed_by_supd;         /* supd ended it as failed (error says why) */
 	bool success;
 	usec_t cpu_user, cpu_sys;    /* summed over the stages */
 	long max_rss_kb;             /* the largest stage */
@@ -45,5 +46,5 @@ bool run_stage_ended(struct run *r, size_t idx, int wait_status, const struct ru
 /* Every stage is gone: fold the stage statuses into the exit fields. Like
  * pipefail, the rightmost failing stage decides; the run succeeds only if
  * every stage did (success_exit of jc), it did not time out and supd did
- * not end it with an error (SPEC §7: "processes left after SIGKILL"). */
+ * not end it as failed (SPEC §7: whatever its exit status). */
 void run_conclude(struct run *r, const struct job_config *jc, usec_t ended_wall, usec_t ended_mono);

@@ -26,6 +26,11 @@ void sd_glue_status(const char *status) {
 }
 
 void sd_glue_reloading(void) { notify("RELOADING=1"); }
+
+void sd_glue_extend_timeout(usec_t usec) {
+	_cleanup_free_ char *m = xasprintf("EXTEND_TIMEOUT_USEC=%llu", (unsigned long long) usec);
+	notify(m);
+}
 void sd_glue_stopping(void) { notify("STOPPING=1"); }
 
 void sd_glue_watchdog(sd_event *e) {

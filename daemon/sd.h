@@ -6,12 +6,15 @@
 
 #include <stdbool.h>
 #include <systemd/sd-event.h>
+#include "util.h"
 
 /* READY=1 with a first STATUS= line. */
 void sd_glue_ready(const char *status);
 void sd_glue_status(const char *status);
 void sd_glue_reloading(void);
 void sd_glue_stopping(void);
+/* EXTEND_TIMEOUT_USEC: the stop may take usec more from now. */
+void sd_glue_extend_timeout(usec_t usec);
 /* Enable sd-event's watchdog pings when WatchdogSec= is set. */
 void sd_glue_watchdog(sd_event *e);
 /* A listening socket passed by socket activation, or -1. */

@@ -13,6 +13,27 @@ static struct supervisor *host_owner(struct job_host *h) {
 	return (struct supervisor *) ((char *) h - offsetof(struct supervisor, host));
 }
 
+static struct supervisor *req_owner(struct requires *r) {
+	return (struct supervisor *) ((char *) r - offsetof(struct supervisor, req));
+}
+
+/* A requirement's name: a job, every instance of a pool, or a template
+ * instance, made if need be. */
+static int req_resolve(struct requires *r, const char *n, struct job ***v, size_t *nv) {
+	return supervisor_match(req_owner(r), n, true, v, nv);
+}
+
+static void req_stop_step(struct requires *r, struct job *j) {
+	struct supervisor *s = req_owner(r);
+	if (s->on_stop_step)
+		s->on_stop_step(s, j->config->stop_timeout);
+}
+
+static const struct requires_ops req_ops = {
+	.resolve = req_resolve,
+	.stop_step = req_stop_step,
+};
+
 static void table_add(struct supervisor *s, struct job *j) {
 	if (s->n_jobs == s->cap_jobs) {
 		s->cap_jobs = s->cap_jobs ? s->cap_jobs * 2 : 64;
@@ -50,6 +71,7 @@ static void destroy_job(struct supervisor *s, struct job *j) {
 		if (o->removed)
 			o->removed(j, o->userdata);
 	s->host.counts[j->state]--;
+	requires_forget(&s->req, j);
 	job_free(j);
 }
 
@@ -99,6 +121,7 @@ int supervisor_new(sd_event *e, struct supd_config *c, const char *state_dir, ui
 	int r;
 
 	s->host.ops = &host_ops;
+	s->req.ops = &req_ops;
 	s->host.sys = &job_sys_real;
 	s->host.event = sd_event_ref(e);
 	s->config = c;
@@ -130,6 +153,11 @@ void supervisor_free(struct supervisor *s) {
 	if (!s)
 		return;
 	for (size_t i = 0; i < s->n_jobs; i++)
+		requires_forget(&s->req, s->jobs[i]);
+	for (size_t i = 0; i < s->n_retired; i++)
+		requires_forget(&s->req, s->retired[i]);
+	requires_done(&s->req);
+	for (size_t i = 0; i < s->n_jobs; i++)
 		job_free(s->jobs[i]);
 	for (size_t i = 0; i < s->n_retired; i++)
 		job_free(s->retired[i]);
@@ -150,7 +178,7 @@ void supervisor_free(struct supervisor *s) {
 void supervisor_autostart(struct supervisor *s) {
 	for (size_t i = 0; i < s->n_jobs; i++)
 		if (s->jobs[i]->config->autostart)
-			(void) job_want_up(s->jobs[i]);
+			(void) requires_start(&s->req, s->jobs[i]);
 }
 
 void supervisor_add_observer(struct supervisor *s, struct job_observer *o) {
@@ -246,8 +274,11 @@ static void host_event(struct job_host *h, struct job *j, enum job_event ev) {
 		if (o->changed)
 			o->changed(j, ev, o->userdata);
 	}
+	if (ev == JOB_EVENT_HEALTH)
+		requires_changed(&s->req, j);
 	if (ev != JOB_EVENT_STATE)
 		return;
+	requires_changed(&s->req, j);
 	if (j->removed && !job_is_active(j) && job_state_is_final(j->state))
 		(void) sd_event_source_set_enabled(s->sweeper, SD_EVENT_ONESHOT);
 	if (s->host.shutting_down && s->on_idle_after_shutdown && !any_active(s))
@@ -267,12 +298,17 @@ static uint64_t host_next_run_id(struct job_host *h) {
 	return s->runids ? runids_take(s->runids) : s->next_run_id++;
 }
 
+static enum job_requires host_requirements(struct job_host *h, struct job *j, const char **failed) {
+	return requires_check(&host_owner(h)->req, j, failed);
+}
+
 static const struct job_host_ops host_ops = {
 	.event = host_event,
 	.line = host_line,
 	.track_pid = host_track_pid,
 	.untrack_pid = host_untrack_pid,
 	.next_run_id = host_next_run_id,
+	.requirements = host_requirements,
 };
 
 /* A reaped process that was no stage of ours: an orphan of some job that
@@ -331,8 +367,8 @@ void supervisor_shutdown(struct supervisor *s) {
 	if (s->host.shutting_down)
 		return;
 	s->host.shutting_down = true;
-	for (size_t i = 0; i < s->n_jobs; i++)
-		job_shutdown(s->jobs[i]);
+	/* in reverse dependency order: a job once what requires it is gone */
+	requires_shutdown(&s->req, s->jobs, s->n_jobs);
 	if (!any_active(s) && s->on_idle_after_shutdown)
 		s->on_idle_after_shutdown(s);
 }

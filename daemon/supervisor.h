@@ -11,6 +11,7 @@
 #include "job.h"
 #include "observer.h"
 #include "reaper.h"
+#include "requires.h"
 
 struct history;
 
@@ -34,7 +35,11 @@ struct supervisor {
 	sd_event_source *sweeper;    /* frees retired jobs outside callbacks */
 
 	struct job_observer *observers;
+	struct requires req;         /* requirements between jobs (SPEC §7) */
 	void (*on_idle_after_shutdown)(struct supervisor *s);
+	/* Shutdown signalled a job (one stop step, SPEC §7): systemd's
+	 * EXTEND_TIMEOUT_USEC. May be NULL. */
+	void (*on_stop_step)(struct supervisor *s, usec_t stop_timeout);
 	sd_event_source *sigchld;
 };
 

@@ -76,7 +76,19 @@ static const char config_a[] =
 	"[job:pool]\n"
 	"command = sleep 1000\n"
 	"instances = 3\n"
-	"environment_file = /nonexistent/supd-fuzz.env\n";
+	"environment_file = /nonexistent/supd-fuzz.env\n"
+	"[job:dep]\n"
+	"command = /bin/true\n"
+	"autostart = false\n"
+	"requires = true:exited sh:started\n"
+	"[job:dep2@]\n"
+	"command = /bin/true\n"
+	"autostart = false\n"
+	"requires = tmpl@%i pool@1:started\n"
+	"[job:top]\n"
+	"command = /bin/false\n"
+	"autostart = false\n"
+	"requires = dep dep2@x:exited\n";
 
 static const char config_b[] =
 	"[supd]\n"
@@ -96,7 +108,11 @@ static const char config_b[] =
 	"[job:pool]\n"
 	"command = sleep 1000\n"
 	"instances = 2\n"
-	"environment_file = /nonexistent/supd-fuzz.env\n";
+	"environment_file = /nonexistent/supd-fuzz.env\n"
+	"[job:dep]\n"
+	"command = /bin/true\n"
+	"autostart = false\n"
+	"requires = again true\n";
 
 static const char config_bad[] =
 	"[supd]\n"

@@ -497,44 +497,43 @@ END_TEST
 START_TEST(test_every_job_key_compared)
 {
 	const struct key_table *t = &config_keys_job;
-	struct supd_config *plain = load_text("[job:j]\ncommand = true\n");
-	/* group needs user: it is compared against a job with user alone */
-	struct supd_config *with_user = load_text("[job:j]\ncommand = true\nuser = nobody\n");
-	char *plain_dump = dump_string(plain), *user_dump = dump_string(with_user);
 
 	ck_assert_uint_gt(t->n, 20);
 	for (size_t i = 0; i < t->n; i++) {
 		const struct key_desc *k = &t->keys[i];
 		bool is_command = strcmp(k->name, "command") == 0;
-		bool needs_user = strcmp(k->name, "group") == 0;
-		struct supd_config *base = needs_user ? with_user : plain;
-		const char *base_dump = needs_user ? user_dump : plain_dump;
+		/* keys that mean something only with another: both sides get it */
+		const char *needs = strcmp(k->name, "group") == 0 ? "user = nobody\n" : "";
+		if (strcmp(k->name, "watchdog") == 0 || strcmp(k->name, "ready_timeout") == 0)
+			needs = "ready = notify\n";
+		else if (strcmp(k->name, "ready_interval") == 0)
+			needs = "ready = command:true\n";
+		else if (strncmp(k->name, "health_", 7) == 0 && strcmp(k->name, "health_command") != 0)
+			needs = "health_command = true\n";
+		const char *others = strcmp(k->name, "requires") == 0 ?
+			"[job:db]\ncommand = true\n[job:migrate]\ncommand = true\n" : "";
+		_cleanup_free_ char *base_text = xasprintf("[job:j]\ncommand = true\n%s%s", needs, others);
+		struct supd_config *base = load_text(base_text), *v;
+		_cleanup_free_ char *base_dump = dump_string(base);
 		char *text, *dump;
-		struct supd_config *v;
 
 		ck_assert_msg(k->example, "job key %s has no example value", k->name);
 		ck_assert_msg(k->type->equal && k->type->dump, "job key %s is not compared or dumped", k->name);
-		text = xasprintf("[job:j]\n%s%s%s = %s\n", is_command ? "" : "command = true\n",
-				 needs_user ? "user = nobody\n" : "", k->name, k->example);
+		text = xasprintf("[job:j]\n%s%s%s = %s\n%s", is_command ? "" : "command = true\n",
+				 needs, k->name, k->example, others);
 		v = load_text(text);
-		ck_assert_msg(!job_config_equal(base->jobs[0], v->jobs[0]), "equal despite %s = %s",
-			      k->name, k->example);
-		ck_assert_msg(!job_config_equal(v->jobs[0], base->jobs[0]), "equal despite %s = %s",
-			      k->name, k->example);
+		ck_assert_msg(!job_config_equal(base->jobs[0], v->jobs[0]) && !job_config_equal(v->jobs[0], base->jobs[0]),
+			      "equal despite %s = %s", k->name, k->example);
 		ck_assert_msg(!k->type->equal(k, base->jobs[0], v->jobs[0]), "%s: its row finds no change",
 			      k->name);
 		ck_assert_msg(k->type->equal(k, v->jobs[0], v->jobs[0]), "%s: differs from itself", k->name);
 		dump = dump_string(v);
-		ck_assert_msg(strcmp(dump, base_dump) != 0, "%s = %s does not show in the dump",
-			      k->name, k->example);
+		ck_assert_msg(strcmp(dump, base_dump) != 0, "%s = %s does not show in the dump", k->name, k->example);
 		free(dump);
 		config_free(v);
+		config_free(base);
 		free(text);
 	}
-	config_free(plain);
-	config_free(with_user);
-	free(plain_dump);
-	free(user_dump);
 }
 END_TEST
 

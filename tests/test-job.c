@@ -97,7 +97,7 @@ static const struct job_sys fake_sys = {
 /* ---- the fake host ---- */
 
 static struct {
-	int events[3];           /* by enum job_event */
+	int events[5];           /* by enum job_event */
 	int stopped_events;      /* state events announcing stopped */
 	uint64_t run_id;
 } seen;
@@ -113,9 +113,26 @@ static void host_track(struct job_host *h, pid_t pid, struct job *j) {}
 static void host_untrack(struct job_host *h, pid_t pid) {}
 static uint64_t host_run_id(struct job_host *h) { return ++seen.run_id; }
 
+/* What the fake host says of requirements (requires.c's part). */
+static enum job_requires req_answer;
+static int req_asked;
+
+static enum job_requires host_requirements(struct job_host *h, struct job *j, const char **failed) {
+	req_asked++;
+	*failed = "svc";
+	return req_answer;
+}
+
+static struct { int begin, up, end; } watched;
+static void host_run_begin(struct job_host *h, struct job *j) { watched.begin++; }
+static void host_run_up(struct job_host *h, struct job *j) { watched.up++; }
+static void host_run_end(struct job_host *h, struct job *j) { watched.end++; }
+
 static const struct job_host_ops host_ops = {
 	.event = host_event, .line = host_line, .track_pid = host_track,
 	.untrack_pid = host_untrack, .next_run_id = host_run_id,
+	.requirements = host_requirements,
+	.run_begin = host_run_begin, .run_up = host_run_up, .run_end = host_run_end,
 };
 
 /* ---- fixture: a host with a queue of one slot, a service and batch jobs ---- */
@@ -123,7 +140,7 @@ static const struct job_host_ops host_ops = {
 static sd_event *event;
 static struct job_host host;
 static struct supd_config *conf, *conf2;   /* conf2: every job changed */
-static struct job *jobs[8];
+static struct job *jobs[16];
 static size_t n_jobs;
 
 static struct supd_config *load(const char *text) {
@@ -147,11 +164,17 @@ static struct supd_config *load(const char *text) {
 	"[supd]\nmax_parallel = 1\n" \
 	"[job:svc]\ncommand = " cmd "\nrestart = always\nstdout = null\nstderr = null\nstop_timeout = 5s\ntimeout = 1m\n" \
 	"[job:batch]\ncommand = " cmd "\nstdout = null\nstderr = null\n" \
-	"[job:blocker]\ncommand = " cmd "\nstdout = null\nstderr = null\n"
+	"[job:blocker]\ncommand = " cmd "\nstdout = null\nstderr = null\n" \
+	"[job:dep]\ncommand = " cmd "\nstdout = null\nstderr = null\nrequires = svc\n" \
+	"[job:slow]\ncommand = " cmd "\nrestart = always\nstdout = null\nstderr = null\nready = notify\n" \
+	"ready_timeout = 5s\ntimeout = 10s\nhealth_command = " cmd "\n"
 
 static void setup(void) {
 	memset(&sys, 0, sizeof(sys));
 	memset(&seen, 0, sizeof(seen));
+	memset(&watched, 0, sizeof(watched));
+	req_answer = JOB_REQ_WAIT;
+	req_asked = 0;
 	sys.next_pid = 1000;
 	sys.alive = true;            /* processes are left until their stage exits */
 	sys.now = 1000 * USEC_PER_SEC;
@@ -198,6 +221,14 @@ static struct job *reach(enum job_state s) {
 	case JOB_QUEUED:
 		ck_assert_int_eq(job_want_up(add("blocker")), 0);   /* holds the one slot */
 		j = add("batch");
+		ck_assert_int_eq(job_want_up(j), 0);
+		break;
+	case JOB_WAITING:
+		j = add("dep");
+		ck_assert_int_eq(job_want_up(j), 0);   /* req_answer: wait */
+		break;
+	case JOB_STARTING:
+		j = add("slow");
 		ck_assert_int_eq(job_want_up(j), 0);
 		break;
 	case JOB_RUNNING:
@@ -257,6 +288,9 @@ static void deliver(struct job *j, enum job_input in) {
 	case JOB_IN_RELOAD: ck_assert(job_reconfigure(j, config_find_job(conf2, j->config->name))); break;
 	case JOB_IN_RETIRE: job_retire(j); break;
 	case JOB_IN_SHUTDOWN: host.shutting_down = true; job_shutdown(j); break;
+	case JOB_IN_READY: job_ready(j); break;
+	case JOB_IN_REQUIREMENT: req_answer = JOB_REQ_HOLD; job_handle(j, JOB_IN_REQUIREMENT); break;
+	case JOB_IN_FAIL: job_fail_run(j, "test: ended as failed"); break;
 	default: ck_abort();
 	}
 }
@@ -273,6 +307,8 @@ struct cell {
 
 #define S JOB_STOPPED
 #define Q JOB_QUEUED
+#define W JOB_WAITING
+#define T JOB_STARTING
 #define R JOB_RUNNING
 #define P JOB_STOPPING
 #define B JOB_BACKOFF
@@ -281,15 +317,17 @@ struct cell {
 #define X JOB_FATAL
 #define FINAL(st) { \
 	{ R, 1, 0 }, { st, 0, 0 }, { R, 1, 0 }, { st, 0, 0 }, { st, 0, 0 }, \
-	{ st, 0, 0 }, { st, 0, 0 }, { st, 0, 0 }, { st, 0, 0 } }
+	{ st, 0, 0 }, { st, 0, 0 }, { st, 0, 0 }, { st, 0, 0 }, { st, 0, 0 }, { st, 0, 0 }, { st, 0, 0 } }
 
 static const struct cell expected[_JOB_STATE_MAX][_JOB_IN_MAX] = {
-	/*        START         STOP          RESTART       SLOT        EXITED      TIMER          RELOAD        RETIRE        SHUTDOWN */
+	/*        START         STOP          RESTART       SLOT        EXITED      TIMER          RELOAD        RETIRE        SHUTDOWN      READY        REQUIREMENT  FAIL */
 	[S] = FINAL(S),
-	[Q] = { { Q, 0, 0 }, { S, 0, 0 }, { Q, 0, 0 }, { R, 1, 0 }, { Q, 0, 0 }, { Q, 0, 0 }, { Q, 0, 0 }, { S, 0, 0 }, { S, 0, 0 } },
-	[R] = { { R, 0, 0 }, { P, 0, TERM }, { P, 0, TERM }, { R, 0, 0 }, { B, 0, 0 }, { P, 0, TERM }, { P, 0, TERM }, { P, 0, TERM }, { P, 0, TERM } },
-	[P] = { { P, 0, 0 }, { P, 0, 0 }, { P, 0, 0 }, { P, 0, 0 }, { S, 0, 0 }, { P, 0, KILL }, { P, 0, 0 }, { P, 0, 0 }, { P, 0, 0 } },
-	[B] = { { B, 0, 0 }, { S, 0, 0 }, { R, 1, 0 }, { B, 0, 0 }, { B, 0, 0 }, { R, 1, 0 }, { B, 0, 0 }, { S, 0, 0 }, { S, 0, 0 } },
+	[Q] = { { Q, 0, 0 }, { S, 0, 0 }, { Q, 0, 0 }, { R, 1, 0 }, { Q, 0, 0 }, { Q, 0, 0 }, { Q, 0, 0 }, { S, 0, 0 }, { S, 0, 0 }, { Q, 0, 0 }, { Q, 0, 0 }, { Q, 0, 0 } },
+	[W] = { { W, 0, 0 }, { S, 0, 0 }, { W, 0, 0 }, { W, 0, 0 }, { W, 0, 0 }, { W, 0, 0 }, { W, 0, 0 }, { S, 0, 0 }, { S, 0, 0 }, { W, 0, 0 }, { R, 1, 0 }, { W, 0, 0 } },
+	[T] = { { T, 0, 0 }, { P, 0, TERM }, { P, 0, TERM }, { T, 0, 0 }, { B, 0, 0 }, { P, 0, TERM }, { P, 0, TERM }, { P, 0, TERM }, { P, 0, TERM }, { R, 0, 0 }, { T, 0, 0 }, { P, 0, TERM } },
+	[R] = { { R, 0, 0 }, { P, 0, TERM }, { P, 0, TERM }, { R, 0, 0 }, { B, 0, 0 }, { P, 0, TERM }, { P, 0, TERM }, { P, 0, TERM }, { P, 0, TERM }, { R, 0, 0 }, { R, 0, 0 }, { P, 0, TERM } },
+	[P] = { { P, 0, 0 }, { P, 0, 0 }, { P, 0, 0 }, { P, 0, 0 }, { S, 0, 0 }, { P, 0, KILL }, { P, 0, 0 }, { P, 0, 0 }, { P, 0, 0 }, { P, 0, 0 }, { P, 0, 0 }, { P, 0, 0 } },
+	[B] = { { B, 0, 0 }, { S, 0, 0 }, { R, 1, 0 }, { B, 0, 0 }, { B, 0, 0 }, { R, 1, 0 }, { B, 0, 0 }, { S, 0, 0 }, { S, 0, 0 }, { B, 0, 0 }, { B, 0, 0 }, { B, 0, 0 } },
 	[E] = FINAL(E),
 	[F] = FINAL(F),
 	[X] = FINAL(X),
@@ -319,10 +357,13 @@ START_TEST(test_matrix)
 	/* the invariants every cell keeps */
 	ck_assert(!j->slot.queued || j->state == JOB_QUEUED);
 	if (j->slot.in_slot)
-		ck_assert(job_is_batch(j) && (j->state == JOB_RUNNING || j->state == JOB_STOPPING));
+		ck_assert(job_is_batch(j) && (j->state == JOB_STARTING || j->state == JOB_RUNNING ||
+					      j->state == JOB_STOPPING));
 	if (in == JOB_IN_SLOT && !held_slot && st != JOB_QUEUED)
 		ck_assert_msg(!j->slot.in_slot, "%s x slot: the slot was kept", job_state_to_string(st));
-	ck_assert(job_is_active(j) == (j->state == JOB_RUNNING || j->state == JOB_STOPPING));
+	ck_assert(job_is_active(j) == (j->state == JOB_STARTING || j->state == JOB_RUNNING ||
+				       j->state == JOB_STOPPING));
+	ck_assert(!j->slot.in_slot || j->state != JOB_WAITING);
 	unsigned total = 0;
 	for (int s = 0; s < _JOB_STATE_MAX; s++)
 		total += host.counts[s];
@@ -582,6 +623,142 @@ START_TEST(test_cgroup_spawn_failure_closes_it)
 }
 END_TEST
 
+/* ---- SPEC §7: requirements, readiness, runs ended as failed ---- */
+
+START_TEST(test_requirement_failed_goes_fatal_without_a_run)
+{
+	struct job *j = add("dep");
+	req_answer = JOB_REQ_HOLD;
+	ck_assert_int_eq(job_want_up(j), 0);
+	run_ends(j, W_EXITCODE(0, 0));
+	ck_assert_int_eq(j->state, JOB_EXITED);
+	ck_assert_int_eq(job_want_up(j), 0);
+	run_ends(j, W_EXITCODE(3, 0));        /* run 2 failed with 3 */
+	req_answer = JOB_REQ_WAIT;
+	ck_assert_int_eq(job_want_up(j), 0);
+	ck_assert_int_eq(j->state, JOB_WAITING);
+	ck_assert(!j->slot.in_slot && !j->slot.queued);
+	int spawns = sys.spawns, exited = seen.events[JOB_EVENT_EXITED];
+	req_answer = JOB_REQ_FAILED;
+	job_handle(j, JOB_IN_REQUIREMENT);
+	ck_assert_int_eq(j->state, JOB_FATAL);
+	ck_assert_str_eq(j->run.error, "requirement svc failed");
+	ck_assert_int_eq(j->want, WANT_DOWN);
+	ck_assert_int_eq(sys.spawns, spawns);
+	ck_assert_int_eq(seen.events[JOB_EVENT_EXITED], exited);   /* no run recorded */
+	ck_assert_uint_eq(j->run.id, 2);                           /* the last run's fields stay */
+	ck_assert_int_eq(j->run.exit_code, 3);
+	/* a later start tries again */
+	req_answer = JOB_REQ_HOLD;
+	ck_assert_int_eq(job_want_up(j), 0);
+	ck_assert_int_eq(j->state, JOB_RUNNING);
+}
+END_TEST
+
+START_TEST(test_queued_goes_back_to_waiting)
+{
+	struct job *j = reach(JOB_QUEUED);   /* "batch" has no requires: asks nothing */
+	ck_assert_int_eq(req_asked, 0);
+	struct job *d = add("dep");
+	req_answer = JOB_REQ_HOLD;
+	ck_assert_int_eq(job_want_up(d), 0);
+	ck_assert_int_eq(d->state, JOB_QUEUED);   /* the blocker holds the one slot */
+	req_answer = JOB_REQ_WAIT;
+	job_handle(d, JOB_IN_REQUIREMENT);
+	ck_assert_int_eq(d->state, JOB_WAITING);
+	ck_assert(!d->slot.queued);
+	/* the blocker's slot goes to batch, not to the waiting job */
+	run_ends(jobs[0], W_EXITCODE(0, 0));
+	ck_assert_int_ge(sd_event_run(event, 0), 0);
+	ck_assert_int_eq(j->state, JOB_RUNNING);
+	ck_assert_int_eq(d->state, JOB_WAITING);
+}
+END_TEST
+
+START_TEST(test_failed_run_fails_whatever_its_exit)
+{
+	struct job *j = add("batch");
+	ck_assert_int_eq(job_want_up(j), 0);
+	job_fail_run(j, "watchdog timeout");
+	ck_assert_int_eq(j->state, JOB_STOPPING);
+	ck_assert_int_eq(sys.last_signal, SIGTERM);
+	job_fail_run(j, "unhealthy");              /* the first error stays */
+	run_ends(j, W_EXITCODE(0, 0));             /* it exited 0 */
+	ck_assert_int_eq(j->state, JOB_FAILED);
+	ck_assert(!j->run.success);
+	ck_assert_str_eq(j->run.error, "watchdog timeout");
+	ck_assert_int_eq(j->run.exit_status, 0);
+	/* no run, nothing happens */
+	job_fail_run(j, "late");
+	ck_assert_int_eq(j->state, JOB_FAILED);
+	/* a service restarts by its policy */
+	struct job *s = reach(JOB_RUNNING);
+	job_fail_run(s, "unhealthy");
+	run_ends(s, W_EXITCODE(0, SIGTERM));
+	ck_assert_int_eq(s->state, JOB_BACKOFF);
+}
+END_TEST
+
+START_TEST(test_ready_timeout_and_readiness_seam)
+{
+	struct job *j = reach(JOB_STARTING);
+	ck_assert_int_eq(watched.begin, 1);
+	ck_assert(!j->ready);
+	ck_assert_int_eq(j->health, JOB_HEALTH_UNKNOWN);   /* it has a health_command */
+	sys.now += 5 * USEC_PER_SEC;
+	job_handle(j, JOB_IN_TIMER);
+	ck_assert_int_eq(j->state, JOB_STOPPING);
+	ck_assert_str_eq(j->run.error, "not ready within 5s");
+	run_ends(j, W_EXITCODE(0, SIGTERM));
+	ck_assert_int_eq(watched.end, 1);
+	ck_assert_int_eq(j->state, JOB_BACKOFF);          /* restart = always */
+	ck_assert(!j->run.success);
+	/* the next run becomes ready: the event, then health checks may begin */
+	job_handle(j, JOB_IN_TIMER);
+	ck_assert_int_eq(j->state, JOB_STARTING);
+	int ready_events = seen.events[JOB_EVENT_READY];
+	job_ready(j);
+	ck_assert_int_eq(j->state, JOB_RUNNING);
+	ck_assert(j->ready);
+	ck_assert_int_eq(seen.events[JOB_EVENT_READY], ready_events + 1);
+	ck_assert_int_eq(watched.up, 1);
+	job_ready(j);                                     /* once per run */
+	ck_assert_int_eq(seen.events[JOB_EVENT_READY], ready_events + 1);
+	int health_events = seen.events[JOB_EVENT_HEALTH];
+	job_set_health(j, JOB_HEALTH_HEALTHY);
+	job_set_health(j, JOB_HEALTH_HEALTHY);
+	ck_assert_int_eq(seen.events[JOB_EVENT_HEALTH], health_events + 1);
+	job_set_status_text(j, "serving");
+	ck_assert_str_eq(j->status_text, "serving");
+}
+END_TEST
+
+START_TEST(test_plain_job_skips_the_seams)
+{
+	struct job *j = reach(JOB_RUNNING);
+	ck_assert(j->ready);
+	ck_assert_int_eq(j->health, JOB_HEALTH_NONE);
+	run_ends(j, W_EXITCODE(1, 0));
+	ck_assert_int_eq(watched.begin + watched.up + watched.end, 0);
+	ck_assert_int_eq(req_asked, 0);
+	ck_assert(!j->ready);
+}
+END_TEST
+
+START_TEST(test_timeout_while_starting)
+{
+	struct job *j = reach(JOB_STARTING);
+	/* the run's timeout, when it comes before ready_timeout, is a timeout */
+	sys.now += 10 * USEC_PER_SEC;
+	job_handle(j, JOB_IN_TIMER);
+	ck_assert_int_eq(j->state, JOB_STOPPING);
+	ck_assert(j->run.timed_out);
+	ck_assert(!j->run.failed_by_supd);
+	run_ends(j, W_EXITCODE(0, SIGTERM));
+	ck_assert_int_eq(j->run.exit_status, 124);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("job");
@@ -606,6 +783,12 @@ int main(void)
 	tcase_add_test(tc, test_start_while_stopping_comes_back);
 	tcase_add_test(tc, test_queue_hands_the_slot_on);
 	tcase_add_test(tc, test_start_limit_goes_fatal);
+	tcase_add_test(tc, test_requirement_failed_goes_fatal_without_a_run);
+	tcase_add_test(tc, test_queued_goes_back_to_waiting);
+	tcase_add_test(tc, test_failed_run_fails_whatever_its_exit);
+	tcase_add_test(tc, test_ready_timeout_and_readiness_seam);
+	tcase_add_test(tc, test_plain_job_skips_the_seams);
+	tcase_add_test(tc, test_timeout_while_starting);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("cgroup");

@@ -23,6 +23,19 @@
 	ck_assert_str_eq(_f, (want));                                            \
 } while (0)
 
+START_TEST(test_format_duration_setting)
+{
+	static const struct { usec_t u; const char *s; } v[] = {
+		{ 0, "0" }, { SEC(30), "30s" }, { SEC(60), "1m" }, { SEC(3600), "1h" }, { SEC(90), "90s" },
+		{ 1500 * USEC_PER_MSEC, "1500ms" }, { 250 * USEC_PER_MSEC, "250ms" }, { 7, "7us" },
+	};
+	for (size_t i = 0; i < ELEMENTSOF(v); i++) {
+		_cleanup_free_ char *f = format_duration_setting(v[i].u);
+		ck_assert_str_eq(f, v[i].s);
+	}
+}
+END_TEST
+
 START_TEST(test_format_duration)
 {
 	FMT_DUR(0, "0us");
@@ -372,6 +385,7 @@ static Suite *util_suite(void)
 
 	tc = tcase_create("util");
 	tcase_add_test(tc, test_format_duration);
+	tcase_add_test(tc, test_format_duration_setting);
 	tcase_add_test(tc, test_format_rfc3339);
 	tcase_add_test(tc, test_format_rfc3339_sequence);
 	tcase_add_test(tc, test_parse_rfc3339);

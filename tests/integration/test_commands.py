@@ -204,7 +204,7 @@ class StatusTest(SupdCase):
         self.ctl("run", "slow", check=124)
         r = self.ctl("status", "missing", "slow", check=0)
         rows = {l.split()[0]: l.split() for l in r.stdout.splitlines()[1:] if l and not l.startswith(" ")}
-        self.assertEqual(rows["slow"][1:], ["failed", "-", rows["slow"][3], "timeout", "0"], self.msg("", r))
+        self.assertEqual(rows["slow"][1:], ["failed", "-", rows["slow"][3], "timeout", "0", "-"], self.msg("", r))
         self.assertEqual(rows["missing"][1], "fatal", self.msg("", r))
         self.assertIn("/nonexistent/prog", r.stdout, self.msg("the spawn error under its row", r))
         self.assertRegex(r.stdout, r"\n  error: .*nonexistent", self.msg("", r))

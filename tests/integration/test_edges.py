@@ -238,7 +238,7 @@ class GlobalOptionsTest(SupdCase):
         self.wait_running("web")
         self.ctl("run", "t", check=0)
         full = self.ctl("status", check=0).stdout.splitlines()
-        self.assertEqual(full[0].split(), ["NAME", "STATE", "PID", "SINCE", "EXIT", "RESTARTS"])
+        self.assertEqual(full[0].split(), ["NAME", "STATE", "PID", "SINCE", "EXIT", "RESTARTS", "HEALTH", "STATUS"])
         bare = self.ctl("--no-legend", "status", check=0).stdout.splitlines()
         self.assertEqual([l.split()[:2] for l in bare], [l.split()[:2] for l in full[1:]], bare)
         # columns are sized by the rows alone: "web" is narrower than "NAME"
