@@ -121,6 +121,14 @@ static int delegate(int dirfd, const char *path, const struct job_config *jc, ch
 		}
 		gid = gr->gr_gid;
 	}
+	/* the user's sub-cgroups stay within the depth supd's signal, kill
+	 * and remove walk (cgroupfs.h): one deeper would be out of reach of
+	 * stop_signal and keep the run's cgroup from being removed */
+	(void) snprintf(list, sizeof(list), "%d", CGROUPFS_DEPTH_MAX);
+	if ((r = cgroupfs_write(dirfd, "cgroup.max.depth", list)) < 0) {
+		*error = xasprintf("delegate: cannot write %s/cgroup.max.depth: %s", path, strerror(-r));
+		return r;
+	}
 	if (fchown(dirfd, uid, gid) < 0) {
 		r = -errno;
 		*error = xasprintf("delegate: cannot chown %s: %s", path, strerror(errno));

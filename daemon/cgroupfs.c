@@ -8,8 +8,7 @@
 #include "cgroupfs.h"
 #include "util.h"
 
-/* a delegated subtree deeper than this is not walked */
-#define DEPTH_MAX 32
+#define DEPTH_MAX CGROUPFS_DEPTH_MAX
 /* rounds of the kill fallback before giving up on new pids */
 #define KILL_ROUNDS_MAX 16
 
@@ -123,6 +122,12 @@ static int procs_each(int dirfd, int (*fn)(pid_t pid, void *ud), void *ud) {
 	return count;
 }
 
+/* A sub-cgroup below: any directory but "." and "..". A delegated
+ * user names its cgroups as it likes, ".hidden" too. */
+static bool is_sub_cgroup(const struct dirent *de) {
+	return de->d_type == DT_DIR && strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0;
+}
+
 static int each_below(int dirfd, int depth, int (*fn)(pid_t pid, void *ud), void *ud) {
 	int count = procs_each(dirfd, fn, ud);
 
@@ -138,7 +143,7 @@ static int each_below(int dirfd, int depth, int (*fn)(pid_t pid, void *ud), void
 	}
 	struct dirent *de;
 	while ((de = readdir(d))) {
-		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+		if (!is_sub_cgroup(de))
 			continue;
 		_cleanup_close_ int sub = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (sub < 0)
@@ -267,7 +272,7 @@ static int remove_at(int parent_fd, const char *name, int depth) {
 	struct dirent *de;
 	bool any = false;
 	while ((de = readdir(d))) {
-		if (de->d_type == DT_DIR && de->d_name[0] != '.') {
+		if (is_sub_cgroup(de)) {
 			any = true;
 			(void) remove_at(dirfd(d), de->d_name, depth + 1);
 		}

@@ -9,6 +9,11 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* How deep below a cgroup the walks here go (signal, kill, remove); a
+ * delegated cgroup is limited to it (cgroup.max.depth), so no process of
+ * a run is ever out of their reach. */
+#define CGROUPFS_DEPTH_MAX 32
+
 /* file of dirfd into buf, NUL-terminated (at most size - 1 bytes): its
  * length, or -errno. */
 ssize_t cgroupfs_read(int dirfd, const char *file, char *buf, size_t size);

@@ -241,6 +241,11 @@ void requires_changed(struct requires *r, struct job *j)
 		return;
 	for (size_t i = 0; i < d->n_dependents; i++) {
 		struct job *y = d->dependents[i];
+		/* reload took j away (a pool shrunk): it is no requirement
+		 * now, whatever state it ends in; y resolves its names again
+		 * without it (it is out of the table already) */
+		if (j->removed)
+			y->deps->resolved_for = NULL;
 		if (y->state == JOB_WAITING || y->state == JOB_QUEUED)
 			enqueue(r, y);
 	}

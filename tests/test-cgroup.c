@@ -320,7 +320,8 @@ START_TEST(test_apply)
 
 	/* delegate: the directory and the delegated files to the job's user, user.delegate = 1 */
 	if (geteuid() == 0) {
-		static const char *const deleg[] = { "cgroup.procs", "cgroup.threads", "cgroup.subtree_control" };
+		static const char *const deleg[] = { "cgroup.procs", "cgroup.threads", "cgroup.subtree_control",
+						     "cgroup.max.depth" };
 		for (size_t i = 0; i < ELEMENTSOF(deleg); i++)
 			touch(dfd, deleg[i]);
 		jc = job_with("user = nobody\ndelegate = true\n");
@@ -337,6 +338,10 @@ START_TEST(test_apply)
 			char v[4];
 			ck_assert_int_eq(fgetxattr(dfd, "user.delegate", v, sizeof(v)), 1);
 			ck_assert_int_eq(v[0], '1');
+			/* the user's sub-cgroups no deeper than supd's walks go */
+			expect(dfd, "cgroup.max.depth", "32");
+			ck_assert_int_eq(fstatat(dfd, "cgroup.max.depth", &st, 0), 0);
+			ck_assert_uint_eq(st.st_uid, 0);
 		}
 		free(error);
 		error = NULL;

@@ -1,0 +1,79 @@
+# SPDX-License-Identifier: ISC
+"""SPEC §8 against a hostile job user: with `delegate = true` the run's
+cgroup belongs to the job's user (nobody here), who may make sub-cgroups
+of any name and depth below it. Whatever the user makes, stop_signal
+reaches every process of the run, and the run's cgroup is removed when
+the run ends. Skipped as test_cgroup is (root and a cgroup v2 hierarchy)."""
+import os
+import unittest
+
+from supdtest import T_SHORT, read_file, wait_for
+from test_cgroup import MOUNT, SKIP, CgroupCase
+
+# A process that leaves the run's process group (setsid) into the
+# sub-cgroup $SUB of the run's cgroup, says TERM in {d}/NAME.term when it
+# gets SIGTERM, and is there once {d}/NAME.pid holds its pid. Only a
+# signal sent through the cgroup can reach it.
+HIDER = ('setsid sh -c "echo \\$\\$ > \\$0/cgroup.procs; trap \\"echo TERM > {d}/NAME.term; exit 0\\" TERM; '
+         'echo \\$\\$ > {d}/NAME.pid; while :; do sleep 0.1; done" "$SUB" &')
+
+
+def hider(name):
+    return HIDER.replace("NAME", name)
+
+
+@unittest.skipIf(SKIP, SKIP)
+class DelegatedHostileTest(CgroupCase):
+    CONFIG = """
+        [job:dot]
+        ; a sub-cgroup whose name starts with a dot
+        command = sh -c 'cg={mount}$(sed -n "s/^0:://p" /proc/self/cgroup); SUB=$cg/.hidden; mkdir $SUB; """ + \
+        hider("dot") + """ exec sleep 300'
+        user = nobody
+        delegate = true
+        stop_timeout = 5s
+        autostart = false
+
+        [job:deep]
+        ; sub-cgroups 40 deep (as deep as the kernel lets it), the process at the bottom
+        command = sh -c 'cg={mount}$(sed -n "s/^0:://p" /proc/self/cgroup); SUB=$cg; n=0; while [ $n -lt 40 ] && mkdir $SUB/d; do SUB=$SUB/d; n=$((n+1)); done; echo $n > {d}/deep.depth; """ + \
+        hider("deep") + """ exec sleep 300'
+        user = nobody
+        delegate = true
+        stop_timeout = 5s
+        autostart = false
+        """
+
+    def expand(self, text):
+        return super().expand(text).replace("{mount}", MOUNT)
+
+    def setUp(self):
+        super().setUp()
+        for f in ("dot.pid", "dot.term", "deep.pid", "deep.term", "deep.depth"):
+            self.write(f, "", 0o666)   # the job runs as nobody
+
+    def stop_reaches(self, job):
+        self.ctl("start", job, check=0)
+        self.wait_running(job)
+        self.escapee(f"{job}.pid")
+        self.ctl("stop", job, check=0)
+        term = os.path.join(self.d, f"{job}.term")
+        self.assertTrue(wait_for(lambda: (read_file(term) or "").strip() == "TERM", T_SHORT),
+                        "stop_signal reached the process in the hidden sub-cgroup")
+        self.wait_state(job, "stopped")
+        self.assertTrue(wait_for(lambda: self.run_dirs(job) == [], T_SHORT),
+                        f"the run's cgroup is removed: {self.run_dirs(job)}")
+
+    def test_dot_named_subcgroup(self):
+        self.stop_reaches("dot")
+
+    def test_depth_bounded(self):
+        """supd walks 32 levels below a run's cgroup: a delegated one is
+        limited to that (cgroup.max.depth, which the user cannot raise)."""
+        self.stop_reaches("deep")
+        depth = int(read_file(os.path.join(self.d, "deep.depth")).strip())
+        self.assertEqual(depth, 32, "mkdir below 32 levels fails")
+
+
+if __name__ == "__main__":
+    unittest.main()
