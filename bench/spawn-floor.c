@@ -9,11 +9,16 @@
  * stage (clone3 CLONE_INTO_CGROUP with CLONE_VM | CLONE_VFORK, from
  * daemon/spawn-clone.c), and when reaped its cpu.stat is read and the
  * cgroup removed: what the kernel charges for the cgroup, without supd.
+ * With -g DIR -R the cgroups are reused instead: one per slot (DIR/s-K,
+ * made before the clock starts), every run of that slot started in it the
+ * same way and its cpu.stat read, none made or removed: the placement
+ * alone. The difference to -g is what a new cgroup costs a run.
  *
- * Usage: spawn-floor [-n N] [-P P] [-g DIR] [-v] [--] [COMMAND [ARG...]]
+ * Usage: spawn-floor [-n N] [-P P] [-g DIR [-R]] [-v] [--] [COMMAND [ARG...]]
  *   -n N   runs in total (default 2000)
  *   -P P   most runs at once (default 2)
  *   -g DIR a cgroup per run below the cgroup v2 directory DIR
+ *   -R     with -g: a cgroup per slot, reused by its runs
  *   -v     print the elapsed time and runs per second on stderr
  * COMMAND defaults to /bin/true. Exit status: 0 if every run exited 0,
  * 1 if any failed, 2 on a usage or spawn error. */
@@ -57,11 +62,20 @@ static int child_main(void *arg) {
 	_exit(127);
 }
 
-/* One run in a new cgroup DIR/r-I; returns the pid or -1. */
-static pid_t spawn_in_cgroup(int dirfd, long i, char **cmd, char *stack) {
+/* The cgroup of run I: a new DIR/r-I, or with reuse the slot's DIR/s-K
+ * (made by main()). */
+static void cgroup_name(char *name, size_t size, bool reuse, long i, long slot) {
+	if (reuse)
+		snprintf(name, size, "s-%ld", slot);
+	else
+		snprintf(name, size, "r-%ld", i);
+}
+
+/* One run in its cgroup; returns the pid or -1. */
+static pid_t spawn_in_cgroup(int dirfd, bool reuse, long i, long slot, char **cmd, char *stack) {
 	char name[32];
-	snprintf(name, sizeof(name), "r-%ld", i);
-	if (mkdirat(dirfd, name, 0755) < 0)
+	cgroup_name(name, sizeof(name), reuse, i, slot);
+	if (!reuse && mkdirat(dirfd, name, 0755) < 0)
 		return -1;
 	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	struct child c = { .cmd = cmd, .procs = fd < 0 ? -1 : openat(fd, "cgroup.procs", O_WRONLY | O_CLOEXEC) };
@@ -74,17 +88,18 @@ static pid_t spawn_in_cgroup(int dirfd, long i, char **cmd, char *stack) {
 	return pid;
 }
 
-/* A reaped run: its usage read (as supd does), its cgroup removed. */
-static void end_in_cgroup(int dirfd, long i) {
-	char name[48], buf[1024];
-	snprintf(name, sizeof(name), "r-%ld/cpu.stat", i);
-	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+/* A reaped run: its usage read (as supd does), its cgroup removed unless
+ * it is reused. */
+static void end_in_cgroup(int dirfd, bool reuse, long i, long slot) {
+	char name[32], file[48], buf[1024];
+	cgroup_name(name, sizeof(name), reuse, i, slot);
+	snprintf(file, sizeof(file), "%s/cpu.stat", name);
+	int fd = openat(dirfd, file, O_RDONLY | O_CLOEXEC);
 	if (fd >= 0) {
 		(void) read(fd, buf, sizeof(buf));
 		close(fd);
 	}
-	snprintf(name, sizeof(name), "r-%ld", i);
-	if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0)
+	if (!reuse && unlinkat(dirfd, name, AT_REMOVEDIR) < 0)
 		perror("spawn-floor: rmdir");
 }
 
@@ -110,10 +125,12 @@ int main(int argc, char **argv) {
 	static char *default_cmd[] = { true_path, NULL };
 	long n = 2000, p = 2, started = 0, running = 0, failed = 0;
 	int verbose = 0, opt, dirfd = -1;
-	pid_t *pids = NULL;
+	bool reuse = false;
+	pid_t *slots = NULL;   /* with -g: the pid running in each slot, 0 for a free one */
+	long *runs = NULL;     /* and its run number */
 	char *stack = NULL;
 
-	while ((opt = getopt(argc, argv, "+n:P:g:vh")) != -1) {
+	while ((opt = getopt(argc, argv, "+n:P:g:Rvh")) != -1) {
 		switch (opt) {
 		case 'n': n = parse_count(optarg, "-n"); break;
 		case 'P': p = parse_count(optarg, "-P"); break;
@@ -124,20 +141,34 @@ int main(int argc, char **argv) {
 				return 2;
 			}
 			break;
+		case 'R': reuse = true; break;
 		case 'v': verbose = 1; break;
 		case 'h':
-			printf("usage: spawn-floor [-n N] [-P P] [-g DIR] [-v] [--] [COMMAND [ARG...]]\n");
+			printf("usage: spawn-floor [-n N] [-P P] [-g DIR [-R]] [-v] [--] [COMMAND [ARG...]]\n");
 			return 0;
 		default:
 			return 2;
 		}
 	}
 	char **cmd = optind < argc ? argv + optind : default_cmd;
+	if (reuse && dirfd < 0) {
+		fprintf(stderr, "spawn-floor: -R needs -g DIR\n");
+		return 2;
+	}
 	if (dirfd >= 0) {
-		pids = calloc((size_t) n, sizeof(pid_t));
+		slots = calloc((size_t) p, sizeof(pid_t));
+		runs = calloc((size_t) p, sizeof(long));
 		stack = mmap(NULL, STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-		if (!pids || stack == MAP_FAILED) {
+		if (!slots || !runs || stack == MAP_FAILED) {
 			perror("spawn-floor");
+			return 2;
+		}
+	}
+	for (long k = 0; reuse && k < p; k++) {
+		char name[32];
+		cgroup_name(name, sizeof(name), true, 0, k);
+		if (mkdirat(dirfd, name, 0755) < 0 && errno != EEXIST) {
+			fprintf(stderr, "spawn-floor: a cgroup for slot %ld: %s\n", k, strerror(errno));
 			return 2;
 		}
 	}
@@ -147,12 +178,16 @@ int main(int argc, char **argv) {
 		while (started < n && running < p) {
 			pid_t pid;
 			if (dirfd >= 0) {
-				pid = spawn_in_cgroup(dirfd, started, cmd, stack);
+				long k = 0;
+				while (slots[k])
+					k++;   /* running < p: a slot is free */
+				pid = spawn_in_cgroup(dirfd, reuse, started, k, cmd, stack);
 				if (pid < 0) {
 					fprintf(stderr, "spawn-floor: a run in a cgroup: %s\n", strerror(errno));
 					return 2;
 				}
-				pids[started] = pid;
+				slots[k] = pid;
+				runs[k] = started;
 			} else {
 				int r = posix_spawnp(&pid, cmd[0], NULL, NULL, cmd, environ);
 				if (r != 0) {
@@ -174,12 +209,18 @@ int main(int argc, char **argv) {
 		running--;
 		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 			failed++;
-		for (long i = 0; dirfd >= 0 && i < started; i++)
-			if (pids[i] == pid) {
-				pids[i] = 0;
-				end_in_cgroup(dirfd, i);
+		for (long k = 0; dirfd >= 0 && k < p; k++)
+			if (slots[k] == pid) {
+				slots[k] = 0;
+				end_in_cgroup(dirfd, reuse, runs[k], k);
 				break;
 			}
+	}
+	for (long k = 0; reuse && k < p; k++) {
+		char name[32];
+		cgroup_name(name, sizeof(name), true, 0, k);
+		if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0)
+			perror("spawn-floor: rmdir");
 	}
 	if (verbose) {
 		double dt = now() - t0;

@@ -57,27 +57,33 @@ def w_spawn_true(ctx):
 
 
 def cgroup_costs(n):
-    """What the cgroup files of one run cost alone, in us (median of n):
-    mkdir, the kill of an empty cgroup, reading cpu.stat and cgroup.events,
-    rmdir (placement is measured as what is left of supd's own delta)."""
+    """What the cgroup files of one run cost alone, in us (median of n): what
+    supd does for a run whose last stage ends with nothing left (mkdir, the
+    directory opened, cpu.stat read, rmdir), and apart from that what it adds
+    only when processes are left (cgroup.kill, cgroup.events read)."""
     with CgroupDir("costs") as base:
-        t = {"mkdir": [], "cgroup.kill": [], "cpu.stat + cgroup.events": [], "rmdir": []}
+        t = {"mkdir": [], "open": [], "cpu.stat": [], "rmdir": [], "cgroup.kill + cgroup.events": []}
         for i in range(n):
             d = os.path.join(base, "r-%d" % i)
             t0 = time.perf_counter()
             os.mkdir(d)
             t1 = time.perf_counter()
+            fd = os.open(d, os.O_RDONLY | os.O_DIRECTORY)
+            t2 = time.perf_counter()
+            with open(os.path.join(d, "cpu.stat")) as f:
+                f.read()
+            t3 = time.perf_counter()
             with open(os.path.join(d, "cgroup.kill"), "w") as f:
                 f.write("1")
-            t2 = time.perf_counter()
-            for name in ("cpu.stat", "cgroup.events"):
-                with open(os.path.join(d, name)) as f:
-                    f.read()
-            t3 = time.perf_counter()
-            os.rmdir(d)
+            with open(os.path.join(d, "cgroup.events")) as f:
+                f.read()
             t4 = time.perf_counter()
-            for k, a, b in (("mkdir", t0, t1), ("cgroup.kill", t1, t2), ("cpu.stat + cgroup.events", t2, t3),
-                            ("rmdir", t3, t4)):
+            os.close(fd)
+            t5 = time.perf_counter()
+            os.rmdir(d)
+            t6 = time.perf_counter()
+            for k, a, b in (("mkdir", t0, t1), ("open", t1, t2), ("cpu.stat", t2, t3),
+                            ("cgroup.kill + cgroup.events", t3, t4), ("rmdir", t5, t6)):
                 t[k].append((b - a) * 1e6)
     return {k: median(v) for k, v in t.items()}
 
@@ -118,8 +124,15 @@ def w_spawn_true_cgroup(ctx):
         with CgroupDir("floor") as cg:
             return run_timed([ctx.floor, "-g", cg, "-n", n, "-P", 2, "/bin/true"])
 
+    def reused_floor():
+        # the same loop, each run started (clone3 CLONE_INTO_CGROUP) in one of two
+        # cgroups made before and reused: the placement alone, no cgroup made
+        with CgroupDir("reuse") as cg:
+            return run_timed([ctx.floor, "-g", cg, "-R", "-n", n, "-P", 2, "/bin/true"])
+
     s = alternate(ctx, {"supd, a cgroup per run": with_cgroup, "supd, cgroup = off": plain,
-                        "posix_spawn loop (floor)": floor, "the loop with a cgroup per run (kernel floor)": cgroup_floor})
+                        "posix_spawn loop (floor)": floor, "the loop with a cgroup per run (kernel floor)": cgroup_floor,
+                        "the loop with 2 reused cgroups (placement only)": reused_floor})
     fill(res, s, ("supd, a cgroup per run", "supd, cgroup = off"))
     res.target = "≤ 1.25 × the posix_spawn loop (no cgroups)"
     cm, pm, fm = res.med("supd, a cgroup per run"), res.med("supd, cgroup = off"), res.med("posix_spawn loop (floor)")
@@ -133,17 +146,26 @@ def w_spawn_true_cgroup(ctx):
         res.verdict_text = "supd with cgroups / floor = %.2f×%s" % (
             cm / fm, "; the kernel's own floor with a cgroup per run is %.2f× the floor, supd / it = %.2f×"
             % (km / fm, cm / km) if km else "")
+    rm = res.med("the loop with 2 reused cgroups (placement only)")
+    costs = cgroup_costs(n) if (cm and pm) or (km and rm) else None
     if cm and pm:
         delta = (cm - pm) / n * 2 * 1e6   # two at once: each run's own share of the wall time
-        costs = cgroup_costs(n)
-        files = sum(costs.values())
-        res.notes.append("the cgroup costs a run %.0f µs of wall time (%.0f µs of supd's CPU): mkdir %.0f µs, "
-                         "rmdir %.0f µs, cgroup.kill %.0f µs, cpu.stat + cgroup.events %.0f µs measured alone "
-                         "(%.0f µs together); the rest, %.0f µs, is placement (clone3 CLONE_INTO_CGROUP, the "
-                         "cgroup.events watch) and the kernel's charge of the process to the cgroup"
+        files = costs["mkdir"] + costs["open"] + costs["cpu.stat"] + costs["rmdir"]
+        res.notes.append("the cgroup costs a run %.0f µs of wall time (%.0f µs of supd's CPU); for a run that "
+                         "ends with its last stage supd makes, opens, reads (cpu.stat) and removes its cgroup: "
+                         "mkdir %.0f µs, open %.0f µs, cpu.stat %.0f µs, rmdir %.0f µs measured alone (%.0f µs "
+                         "together); cgroup.kill + cgroup.events (%.0f µs) only when processes are left"
                          % (delta, median(cpu["cg"]) - median(cpu["plain"]) if cpu["cg"] and cpu["plain"] else 0,
-                            costs["mkdir"], costs["rmdir"], costs["cgroup.kill"],
-                            costs["cpu.stat + cgroup.events"], files, delta - files))
+                            costs["mkdir"], costs["open"], costs["cpu.stat"], costs["rmdir"], files,
+                            costs["cgroup.kill + cgroup.events"]))
+    if km and rm and fm:
+        res.notes.append("the kernel alone: starting each run in one of 2 reused cgroups (clone3 "
+                         "CLONE_INTO_CGROUP, no mkdir/rmdir) is %.2f× the floor, a new cgroup per run %.2f×: "
+                         "a new cgroup costs a run %.0f µs of wall time at 2 at once, %.0f µs of it beyond "
+                         "its mkdir and rmdir: the first process in a cgroup never used before "
+                         "(see bench/README.md)"
+                         % (rm / fm, km / fm, (km - rm) / n * 2 * 1e6,
+                            (km - rm) / n * 2 * 1e6 - costs["mkdir"] - costs["rmdir"]))
     return res
 
 
