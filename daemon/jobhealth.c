@@ -29,7 +29,7 @@ void jobhealth_begin(const struct jobwatch_env *env, struct job *j) {
 	const struct job_config *jc = j->config;
 	struct jobcheck_job cj = {
 		.jc = jc, .name = j->name, .instance = j->instance, .run = j->run.id,
-		.output_fd = j->check_output_fd, .cgroup_fd = -1,
+		.output_fd = j->check_output_fd, .cgroup = jobready_checks_cgroup(j),
 	};
 	struct health_params p = {
 		.command = jc->health_command,

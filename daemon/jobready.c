@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: ISC */
 /* Readiness of a job's runs (see jobready.h). */
 #include <inttypes.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
+#include "cgroup.h"
 #include "jobready.h"
 #include "jobuser.h"
 #include "log.h"
@@ -23,6 +25,8 @@ struct jobready {
 	sd_event_source *watchdog;    /* armed while up with a watchdog */
 	usec_t watchdog_usec;         /* the key, or WATCHDOG_USEC=; 0: none */
 	bool up;                      /* job_ready() came: the watchdog may run */
+	struct cgroup_run *checks_cg; /* c-RUN: the run's checks, when the run has a cgroup */
+	struct jobcheck_cgroup checks_ref;
 };
 
 static usec_t mono_now(void) {
@@ -168,8 +172,6 @@ int jobready_prepare(const struct jobwatch_env *env, struct job *j, struct job_s
 	struct jobready *r;
 	int k;
 
-	if (jc->ready.kind == READY_SPAWN)
-		return 0;
 	r = xcalloc(1, sizeof(*r));
 	r->job = j;
 	r->env = env;
@@ -208,6 +210,30 @@ int jobready_prepare(const struct jobwatch_env *env, struct job *j, struct job_s
 	return 0;
 }
 
+/* The checks' own cgroup (SPEC §7), for a run that has one. */
+static void open_checks_cgroup(struct jobready *r, struct job *j) {
+	_cleanup_free_ char *error = NULL;
+
+	if (!r->env->cgroups || !j->scope.cgroup || (!j->config->health_command && j->config->ready.kind != READY_COMMAND))
+		return;
+	int k = cgroup_check_create(r->env->cgroups, j->name, j->run.id, &r->checks_cg, &error);
+	if (k < 0) {
+		log_job(LOG_ERR, j->name, j->run.id, -1, -1, "cannot make the cgroup of its checks: %s",
+			error ? error : strerror(-k));
+		_cleanup_free_ char *why = xasprintf("cannot make the cgroup of its checks: %s",
+						     error ? error : strerror(-k));
+		job_fail_run(j, why);
+		return;
+	}
+	if (r->checks_cg)
+		r->checks_ref = (struct jobcheck_cgroup) { .fd = cgroup_run_fd(r->checks_cg),
+							   .path = cgroup_run_path(r->checks_cg) };
+}
+
+const struct jobcheck_cgroup *jobready_checks_cgroup(const struct job *j) {
+	return j->readiness && j->readiness->checks_cg ? &j->readiness->checks_ref : NULL;
+}
+
 void jobready_begin(struct job *j) {
 	struct jobready *r = j->readiness;
 	const struct job_config *jc = j->config;
@@ -218,10 +244,11 @@ void jobready_begin(struct job *j) {
 		close(r->ready_write_fd);
 		r->ready_write_fd = -1;
 	}
+	open_checks_cgroup(r, j);
 	if (jc->ready.kind == READY_COMMAND && j->state == JOB_STARTING) {
 		struct jobcheck_job cj = {
 			.jc = jc, .name = j->name, .instance = j->instance, .run = j->run.id,
-			.output_fd = j->check_output_fd, .cgroup_fd = -1,
+			.output_fd = j->check_output_fd, .cgroup = jobready_checks_cgroup(j),
 		};
 		_cleanup_free_ char *error = NULL;
 		int k = readycmd_new(r->env->event, r->env->reaper, &cj, jc->ready.arg, jc->ready_interval, on_ready_try,
@@ -274,5 +301,9 @@ void jobready_end(struct job *j) {
 	if (r->ready_write_fd >= 0)
 		close(r->ready_write_fd);
 	sd_event_source_disable_unref(r->watchdog);
+	if (r->checks_cg) {   /* what the checks left behind (a setsid() escapee) */
+		(void) cgroup_run_signal(r->checks_cg, SIGKILL, 0, false);
+		cgroup_run_end(r->checks_cg);
+	}
 	free(r);
 }

@@ -22,11 +22,15 @@
  *   log:ERE    each captured line of the run until up, against the config's
  *              compiled expression (job_config.ready.re).
  *   command:   readycmd.h: a try every ready_interval while starting, as a
- *              check of the job (in the run's check cgroup, if any). */
+ *              check of the job.
+ *   checks     ready = command: tries and health checks (jobhealth.c) go
+ *              in the run's c-RUN cgroup (cgroup.h) when the run has a
+ *              cgroup; whatever is left in it is killed at the run's end. */
 #pragma once
 
 #include <systemd/sd-event.h>
 #include "job.h"
+#include "jobcheck.h"
 #include "reaper.h"
 
 /* What checks and notify sockets need of their owner. */
@@ -37,11 +41,15 @@ struct jobwatch_env {
 	struct cgroups *cgroups;      /* for the checks' c-RUN, or NULL */
 };
 
-/* Before the spawn: the notify socket, the fd:N pipe; what the stages get
- * goes into *x. < 0 with *error. */
+/* Before the spawn (every watched job: its ready is not spawn or it has
+ * a health_command): the notify socket, the fd:N pipe; what the stages
+ * get goes into *x. < 0 with *error. */
 int jobready_prepare(const struct jobwatch_env *env, struct job *j, struct job_spawn_extra *x, char **error);
 /* The run is spawned and starting. */
 void jobready_begin(struct job *j);
+/* The cgroup of the run's checks (c-RUN), or NULL: none (the run has no
+ * cgroup). Open from jobready_begin() to jobready_end(). */
+const struct jobcheck_cgroup *jobready_checks_cgroup(const struct job *j);
 /* The run is up: readiness watching ends, the watchdog starts. */
 void jobready_up(struct job *j);
 /* A state event of j: stopping ends the watchdog and the tries. */

@@ -318,8 +318,8 @@ static int host_run_prepare(struct job_host *h, struct job *j, struct job_spawn_
 }
 
 static void host_run_begin(struct job_host *h, struct job *j) {
+	jobready_begin(j);                           /* the checks' cgroup first */
 	jobhealth_begin(&host_owner(h)->watch, j);   /* health unknown, no checks until up */
-	jobready_begin(j);
 }
 
 static void host_run_up(struct job_host *h, struct job *j) {
@@ -329,8 +329,8 @@ static void host_run_up(struct job_host *h, struct job *j) {
 }
 
 static void host_run_end(struct job_host *h, struct job *j) {
+	jobhealth_end(j);   /* its checks killed before their cgroup ends */
 	jobready_end(j);
-	jobhealth_end(j);
 }
 
 static const struct job_host_ops host_ops = {

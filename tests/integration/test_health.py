@@ -7,8 +7,11 @@ requirement, and the `health` events."""
 import json
 import os
 import time
+import unittest
 
 from supdtest import IS_ROOT, NOBODY, SupdCase, T_LONG, parse_time, wait_for
+from supdtest import read_file
+from test_cgroup import SKIP, CgroupCase
 from test_logs_events import LineReader, ctl_popen
 
 LOOP = 'trap "exit 0" TERM; while :; do sleep 0.1; done'
@@ -172,3 +175,37 @@ class CheckIsolationTest(SupdCase):
         self.assertNotIn("7", fds)
         pgid = int(open(os.path.join(out, "pgid")).read())
         self.assertNotEqual(pgid, self.job("iso")["pid"])   # a process group of its own
+
+
+@unittest.skipIf(SKIP, SKIP)
+class CheckCgroupTest(CgroupCase):
+    """Checks run in the run's c-RUN cgroup, not the job's r-RUN; what a
+    check leaves behind there (a setsid() escapee) is killed when the run
+    ends."""
+    CONFIG = """
+        [job:hc]
+        command = sh -c 'trap "exit 0" TERM; while :; do sleep 0.1; done'
+        autostart = false
+        health_command = sh -c 'cat /proc/self/cgroup > {d}/hc.cg; setsid sleep 300 & echo $! > {d}/left.pid'
+        health_interval = 1h
+
+        [job:rc]
+        command = sleep 1000
+        autostart = false
+        ready = command:sh -c 'cat /proc/self/cgroup > {d}/rc.cg'
+        """
+
+    def test_checks_in_their_own_cgroup(self):
+        self.ctl("start", "hc", check=0)
+        run = self.job("hc")["run"]
+        self.wait_job("hc", lambda j: j["health"] == "healthy", what="healthy")
+        cg = read_file(os.path.join(self.d, "hc.cg")).strip()
+        self.assertTrue(cg.endswith(f"/jobs/j-hc/c-{run}"), cg)
+        self.assertNotEqual(cg, self.job("hc")["cgroup"])
+        pid = self.escapee("left.pid")
+        self.ctl("stop", "hc", check=0)
+        self.assertTrue(self.gone("left.pid"), f"check's escapee {pid} outlived the run")
+        self.ctl("start", "rc", check=0)
+        self.ctl("wait", "--up", "rc", check=0)
+        cg = read_file(os.path.join(self.d, "rc.cg")).strip()
+        self.assertTrue(cg.endswith(f"/jobs/j-rc/c-{self.job('rc')['run']}"), cg)
