@@ -38,6 +38,8 @@ void job_free(struct job *j) {
 	runqueue_remove(&j->host->queue, &j->slot);
 	runqueue_release(&j->host->queue, &j->slot);
 	sd_event_source_disable_unref(j->timer);
+	if ((j->readiness || j->checks) && j->host->ops->run_end)
+		j->host->ops->run_end(j->host, j);   /* supd exits during a run: its socket, checks */
 	if (j->scope.cgroup) {   /* supd exits with processes left in it */
 		struct cgroup_usage u;
 		j->host->sys->scope_close(&j->scope, &u);

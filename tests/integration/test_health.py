@@ -186,7 +186,7 @@ class CheckCgroupTest(CgroupCase):
         [job:hc]
         command = sh -c 'trap "exit 0" TERM; while :; do sleep 0.1; done'
         autostart = false
-        health_command = sh -c 'cat /proc/self/cgroup > {d}/hc.cg; setsid sleep 300 & echo $! > {d}/left.pid'
+        health_command = sh -c 'cat /proc/self/cgroup > {d}/hc.cg; setsid sleep 300 & echo $! > {d}/left.pid; sleep 0.3'
         health_interval = 1h
 
         [job:rc]
