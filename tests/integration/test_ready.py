@@ -87,6 +87,13 @@ class NotifyTest(ReadyCase):
         ready = notify
         restart = no
 
+        [job:lingers]
+        command = sh -c 'trap "" TERM; python3 {{d}}/send.py READY=1 STOPPING=1 sleep:0.3 EXTEND_TIMEOUT_USEC=2000000; exec sleep 1000'
+        autostart = false
+        ready = notify
+        stop_timeout = 1s
+        restart = no
+
         [job:extend]
         command = sh -c 'python3 {{d}}/send.py EXTEND_TIMEOUT_USEC=3000000 sleep:1 READY=1; exec sleep 1000'
         autostart = false
@@ -158,6 +165,16 @@ class NotifyTest(ReadyCase):
         self.assertEqual(j["exit_code"], 0)
         self.assertGreaterEqual(parse_time(j["ended_at"]) - parse_time(j["started_at"]), 1.0)
         del pid
+
+    def test_stopping_run_is_read_and_stop_timeout_extended(self):
+        # STOPPING=1, then 0.3 s later EXTEND_TIMEOUT_USEC=2s while stopping:
+        # SIGKILL comes 2 s after that message, not stop_timeout (1 s) after STOPPING=1
+        self.ctl("start", "lingers", check=0)
+        self.wait_state("lingers", "stopping")
+        self.ctl("wait", "lingers", check=137)
+        j = self.job("lingers")
+        self.assertEqual(j["signal"], "KILL")
+        self.assertGreaterEqual(parse_time(j["ended_at"]) - parse_time(j["started_at"]), 2.2)
 
     def test_extend_timeout_moves_ready_timeout(self):
         self.ctl("start", "extend", check=0)
