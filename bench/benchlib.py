@@ -38,6 +38,9 @@ SIZES = {
     "idle_s": (10.0, 2.0),
     "scale_n": (10000, 500),
     "chain_n": (100, 20),
+    "ready_n": (100, 20),
+    "health_n": (100, 20),
+    "health_s": (10.0, 3.0),
 }
 
 SUPD_COLOR = 0xcc3311

@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: ISC
 """bench/run's workloads: one function per row of the benchmark table."""
+import datetime
 import os
 import resource
+import shutil
 import signal
 import sys
 import time
@@ -674,13 +676,40 @@ def w_scale(ctx):
     return res
 
 
+def notify_ready_path(ctx):
+    """tests/tools/notify-ready of the build (make check builds it), or None."""
+    p = os.path.join(ctx.build, "tests", "tools", "notify-ready")
+    return p if os.access(p, os.X_OK) else None
+
+
+def spawn_until_ready(prog, argv, sock_path, timeout=10.0):
+    """posix_spawn prog with NOTIFY_SOCKET=sock_path and wait for its READY=1."""
+    import socket
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    s.bind(sock_path)
+    s.settimeout(timeout)
+    try:
+        env = dict(os.environ, NOTIFY_SOCKET=sock_path)
+        pid = os.posix_spawn(prog, argv, env)
+        while b"READY=1" not in s.recv(4096).split(b"\n"):
+            pass
+        return pid
+    finally:
+        s.close()
+        os.unlink(sock_path)
+
+
 def w_chain(ctx):
     n = ctx.size("chain_n")
-    res = Result("chain", "chain of %d services each requiring the previous: supctl start of the last → "
-                 "wait --up returns" % n, "s", fmt="%.4f")
-    sleep = ctx.tools["sleep"] or "/bin/sleep"
-    body = "".join("[job:c%d]\ncommand = %s 100000\nautostart = false\nrestart = always\n%s\n"
-                   % (i, sleep, "requires = c%d\n" % (i - 1) if i > 1 else "") for i in range(1, n + 1))
+    res = Result("chain", "chain of %d ready = notify services each requiring the previous: supctl start of "
+                 "the last → wait --up returns" % n, "s", fmt="%.4f")
+    prog = notify_ready_path(ctx)
+    if not prog:
+        res.row("supd: start c%d, wait --up" % n, na="tests/tools/notify-ready is not built (make check)",
+                is_supd=True)
+        return res
+    body = "".join("[job:c%d]\ncommand = %s\nautostart = false\nrestart = always\nready = notify\n%s\n"
+                   % (i, prog, "requires = c%d\n" % (i - 1) if i > 1 else "") for i in range(1, n + 1))
 
     def supd():
         with Supd(ctx, "chain", body) as s:
@@ -689,35 +718,104 @@ def w_chain(ctx):
             s.ctl("wait", "--up", "c%d" % n)
             dt = time.perf_counter() - t0
             st = s.status()
-            up = sum(1 for j in st if j["state"] == "running")
+            up = sum(1 for j in st if j["state"] == "running" and j["ready"])
             if up != n:
-                raise BenchError("%d of %d jobs of the chain are running" % (up, n))
+                raise BenchError("%d of %d jobs of the chain are up" % (up, n))
             starts = sorted((j["started_at"], j["name"]) for j in st)
             if [nm for _, nm in starts] != ["c%d" % i for i in range(1, n + 1)]:
                 raise BenchError("the chain did not start in order")
             return dt
 
     def floor():
-        # the same program spawned n times one after the other, nothing else
+        # the same program spawned n times one after the other, each awaited
+        # for its READY=1 on a socket of ours before the next: nothing else
+        d = ctx.newdir("chain-floor")
         pids = []
         t0 = time.perf_counter()
-        for _ in range(n):
-            pids.append(os.posix_spawn(sleep, [sleep, "100000"], os.environ))
+        for i in range(n):
+            pids.append(spawn_until_ready(prog, [prog], os.path.join(d, "n%d" % i)))
         dt = time.perf_counter() - t0
         for p in pids:
             os.kill(p, signal.SIGKILL)
             os.waitpid(p, 0)
         return dt
 
-    s = alternate(ctx, {"supd: start c%d, wait --up" % n: supd, "%d sequential posix_spawn (floor)" % n: floor})
+    floor_label = "%d sequential posix_spawn, each to READY=1 (floor)" % n
+    s = alternate(ctx, {"supd: start c%d, wait --up" % n: supd, floor_label: floor})
     fill(res, s, ("supd: start c%d, wait --up" % n,))
-    res.get("%d sequential posix_spawn (floor)" % n)["note"] = "os.posix_spawn from Python, spawn only, no wait"
-    res.get("supd: start c%d, wait --up" % n)["note"] = "two supctl runs included; order checked"
-    res.target = "ready = spawn now (the readiness step switches it to notify); issue 11: within 1.5 × the floor"
-    sm, fm = res.med("supd: start c%d, wait --up" % n), res.med("%d sequential posix_spawn (floor)" % n)
+    res.get(floor_label)["note"] = "os.posix_spawn from Python, READY=1 read from a NOTIFY_SOCKET of its own"
+    res.get("supd: start c%d, wait --up" % n)["note"] = "two supctl runs included; order and readiness checked"
+    res.target = "issue 11: within 1.5 × the floor"
+    sm, fm = res.med("supd: start c%d, wait --up" % n), res.med(floor_label)
     if sm and fm:
         res.verdict = sm <= 1.5 * fm
         res.verdict_text = "supd/floor = %.2f× (%.1f ms vs %.1f ms)" % (sm / fm, sm * 1000, fm * 1000)
+    return res
+
+
+def w_ready_latency(ctx):
+    n = ctx.size("ready_n")
+    res = Result("ready-latency", "readiness latency: READY=1 sent → the job's state is running (%d runs)" % n,
+                 "ms", fmt="%.3f")
+    prog = notify_ready_path(ctx)
+    if not prog:
+        res.row("supd", na="tests/tools/notify-ready is not built (make check)", is_supd=True)
+        return res
+    d = ctx.newdir("ready-latency")
+    stamps = os.path.join(d, "stamps")
+    body = "[job:r@]\ncommand = %s --stamp %s\nautostart = false\nready = notify\n" % (prog, stamps)
+    lat = []
+    with Supd(ctx, "ready", body) as s:
+        for i in range(n):
+            name = "r@%d" % i
+            s.ctl("start", name)
+            s.ctl("wait", "--up", name)
+            j = [x for x in s.status(name) if x["name"] == name][0]
+            since = j["since"]   # RFC 3339, microseconds: when supd made it running
+            sent = float(open(stamps).read().split()[-1])
+            t = datetime.datetime.strptime(since, "%Y-%m-%dT%H:%M:%S.%fZ").replace(
+                tzinfo=datetime.timezone.utc).timestamp()
+            lat.append((t - sent) * 1000)
+            s.ctl("stop", name)
+    res.row("supd", lat, is_supd=True, note="the job's `since` (supd's CLOCK_REALTIME at the state change) "
+            "minus notify-ready's CLOCK_REALTIME just before sd_notify()")
+    res.target = "issue 11: median < 1 ms"
+    m = median(lat)
+    res.verdict = m < 1.0
+    res.verdict_text = "median %.3f ms, max %.3f ms" % (m, max(lat))
+    return res
+
+
+def w_health_cpu(ctx):
+    n, secs = ctx.size("health_n"), ctx.size("health_s")
+    res = Result("health-cpu", "supd's own CPU with %d services checked every 1 s (health_command = true), "
+                 "over %g s" % (n, secs), "% of a core", fmt="%.3f")
+    true = shutil.which("true") or "/bin/true"
+    sleep = ctx.tools["sleep"] or "/bin/sleep"
+    tck = os.sysconf("SC_CLK_TCK")
+
+    def cpu(pid):
+        f = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()
+        return (int(f[11]) + int(f[12])) / tck    # utime + stime: supd's own, not its children's
+
+    def measure(tag, extra):
+        body = "[job:h]\ncommand = %s 100000\ninstances = %d\nrestart = always\n%s" % (sleep, n, extra)
+        with Supd(ctx, tag, body) as s:
+            s.wait_states(n)
+            time.sleep(1.5)          # every first check done
+            c0, t0 = cpu(s.pid), time.perf_counter()
+            time.sleep(secs)
+            c1, t1 = cpu(s.pid), time.perf_counter()
+            return (c1 - c0) / (t1 - t0) * 100
+
+    with_checks = measure("health", "health_command = %s\nhealth_interval = 1s\n" % true)
+    without = measure("health-none", "")
+    res.row("supd: %d services, health_interval = 1s" % n, [with_checks], is_supd=True,
+            note="utime + stime of supd from /proc/PID/stat (the probes are its children: not counted)")
+    res.row("supd: the same %d services without checks" % n, [without], is_supd=True)
+    res.target = "issue 11: under 1 % of a core beyond the probes"
+    res.verdict = with_checks < 1.0
+    res.verdict_text = "%.2f %% of a core (%.2f %% without checks); %d checks a second" % (with_checks, without, n)
     return res
 
 
@@ -734,6 +832,8 @@ WORKLOADS = [
     ("idle", w_idle),
     ("scale-10k", w_scale),
     ("chain", w_chain),
+    ("ready-latency", w_ready_latency),
+    ("health-cpu", w_health_cpu),
 ]
 
 

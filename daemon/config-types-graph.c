@@ -124,15 +124,16 @@ static void parse_ready(struct key_host *h, const struct key_desc *k, void *base
 	} else if (strncmp(value, "log:", 4) == 0) {
 		/* the check a run's matcher makes (logmatch.h): --check and a run agree */
 		_cleanup_free_ char *why = NULL;
-		regex_t re;
+		regex_t *re = xcalloc(1, sizeof(*re));
 
-		if (logmatch_compile(value + 4, &re, &why) < 0) {
+		if (logmatch_compile(value + 4, re, &why) < 0) {
+			free(re);
 			config_type_error(h, "%s = %s: %s", k->name, value, why ? why : "refused");
 			return;
 		}
-		regfree(&re);
 		n.kind = READY_LOG;
 		n.arg = xstrdup(value + 4);
+		n.re = re;   /* compiled once per config: every run matches with it */
 	} else if (strncmp(value, "command:", 8) == 0) {
 		/* split once the section ends: shell may follow */
 		if (!value[8 + strspn(value + 8, " \t")]) {
@@ -148,6 +149,10 @@ static void parse_ready(struct key_host *h, const struct key_desc *k, void *base
 	}
 	free(rs->arg);
 	pipeline_free(&rs->pipeline);
+	if (rs->re) {
+		regfree(rs->re);
+		free(rs->re);
+	}
 	*rs = n;
 }
 

@@ -225,6 +225,10 @@ static void job_config_free(struct job_config *jc)
 	}
 	free(jc->requires);
 	free(jc->ready.arg);
+	if (jc->ready.re) {
+		regfree(jc->ready.re);
+		free(jc->ready.re);
+	}
 	pipeline_free(&jc->ready.pipeline);
 	free(jc->health_command);
 	pipeline_free(&jc->health_pipeline);

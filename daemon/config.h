@@ -8,6 +8,8 @@
  * config-read.c, the normalised dump in config-dump.c. */
 #pragma once
 
+#include <regex.h>
+
 #include <stdio.h>
 #include <sys/resource.h>
 #include <sys/types.h>
@@ -89,6 +91,7 @@ struct ready_spec {
 	enum ready_kind kind;
 	int fd;                  /* READY_FD */
 	char *arg;               /* READY_LOG: the ERE; READY_COMMAND: CMD as written */
+	regex_t *re;             /* READY_LOG: arg compiled once, for every run (logmatch.h) */
 	struct pipeline pipeline;/* READY_COMMAND with shell = false: CMD split */
 };
 

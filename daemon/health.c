@@ -15,6 +15,7 @@ struct health {
 	char *name, *instance;
 	uint64_t run;
 	int output_fd;                /* our own duplicate, or -1 */
+	const struct jobcheck_cgroup *cgroup;   /* the run's checks' cgroup (borrowed), or NULL */
 	char *command;
 	struct pipeline argv;         /* command split once (not with shell) */
 	struct health_params p;       /* p.command points to command */
@@ -115,7 +116,7 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 	const struct jobcheck_params cp = {
 		.job = {
 			.jc = h->jc, .name = h->name, .instance = h->instance, .run = h->run,
-			.output_fd = h->output_fd, .cgroup_fd = -1,
+			.output_fd = h->output_fd, .cgroup = h->cgroup,
 		},
 		.command = h->command,
 		.argv = h->jc->shell ? NULL : &h->argv,
@@ -162,13 +163,10 @@ int health_new(sd_event *e, struct reaper *r, const struct jobcheck_job *job, co
 		return invalid(error, "health_interval must be above 0");
 	if (p->retries == 0)
 		return invalid(error, "health_retries must be at least 1");
-	if (job->cgroup_fd >= 0) {   /* jobcheck_start refuses it (jobcheck.h): say so now */
-		*error = xstrdup("checks cannot be placed in a cgroup yet");
-		return -EOPNOTSUPP;
-	}
 
 	struct health *h = xcalloc(1, sizeof(*h));
 	h->output_fd = -1;
+	h->cgroup = job->cgroup;
 	if (!job->jc->shell && (k = cmdline_split(p->command, &h->argv, &why)) < 0) {
 		free(h);
 		return invalid(error, "health_command: %s", why);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /* The job object and its state machine (the table is in job.h). */
+#include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stddef.h>
@@ -9,88 +10,7 @@
 #include "parse.h"
 #include "policy.h"
 #include "secret.h"
-
-static usec_t real_now(clockid_t clock) {
-	return now_usec(clock);
-}
-
-/* The stages of a run with a cgroup are placed in it before they exec. */
-static int real_spawn(const struct job_config *jc, const char *name, const char *instance, int capture_fd,
-		      const struct spawn_fd *fds, size_t n_fds, const struct scope *s, struct spawn_result *res) {
-	struct spawn_cgroup cg;
-
-	if (s->cgroup)
-		cg = (struct spawn_cgroup) { .fd = cgroup_run_fd(s->cgroup), .path = cgroup_run_path(s->cgroup) };
-	return spawn_run_in(jc, name, instance, capture_fd, fds, n_fds, s->cgroup ? &cg : NULL, 0, res);
-}
-
-const struct job_sys job_sys_real = {
-	.spawn = real_spawn,
-	.signal = scope_signal,
-	.alive = scope_alive,
-	.scope_open = scope_open,
-	.scope_close = scope_close,
-	.now = real_now,
-};
-
-static const char *const state_names[_JOB_STATE_MAX] = {
-	[JOB_STOPPED] = "stopped",
-	[JOB_QUEUED] = "queued",
-	[JOB_WAITING] = "waiting",
-	[JOB_STARTING] = "starting",
-	[JOB_RUNNING] = "running",
-	[JOB_STOPPING] = "stopping",
-	[JOB_BACKOFF] = "backoff",
-	[JOB_EXITED] = "exited",
-	[JOB_FAILED] = "failed",
-	[JOB_FATAL] = "fatal",
-};
-
-static const char *const input_names[_JOB_IN_MAX] = {
-	[JOB_IN_START] = "start",
-	[JOB_IN_STOP] = "stop",
-	[JOB_IN_RESTART] = "restart",
-	[JOB_IN_SLOT] = "slot",
-	[JOB_IN_EXITED] = "exited",
-	[JOB_IN_TIMER] = "timer",
-	[JOB_IN_RELOAD] = "reload",
-	[JOB_IN_RETIRE] = "retire",
-	[JOB_IN_SHUTDOWN] = "shutdown",
-	[JOB_IN_READY] = "ready",
-	[JOB_IN_REQUIREMENT] = "requirement",
-	[JOB_IN_FAIL] = "fail",
-};
-
-static const char *const health_names[] = {
-	[JOB_HEALTH_NONE] = NULL,
-	[JOB_HEALTH_UNKNOWN] = "unknown",
-	[JOB_HEALTH_HEALTHY] = "healthy",
-	[JOB_HEALTH_UNHEALTHY] = "unhealthy",
-};
-
-const char *job_health_to_string(enum job_health h) {
-	return (unsigned) h < ELEMENTSOF(health_names) ? health_names[h] : NULL;
-}
-
-const char *job_state_to_string(enum job_state s) {
-	return s < _JOB_STATE_MAX ? state_names[s] : "unknown";
-}
-
-const char *job_input_to_string(enum job_input in) {
-	return in < _JOB_IN_MAX ? input_names[in] : "unknown";
-}
-
-bool job_state_is_final(enum job_state s) {
-	return s == JOB_STOPPED || s == JOB_EXITED || s == JOB_FAILED || s == JOB_FATAL;
-}
-
-bool job_is_active(const struct job *j) {
-	return j->run.active;
-}
-
-bool job_is_batch(const struct job *j) {
-	return j->config->restart == RESTART_NO;
-}
+#include "startlimit.h"
 
 static usec_t job_now(const struct job *j, clockid_t clock) {
 	return j->host->sys->now(clock);
@@ -107,6 +27,7 @@ struct job *job_new(struct job_host *h, const char *name, struct job_config *jc)
 	j->state = JOB_STOPPED;
 	j->want = WANT_DOWN;
 	j->state_since_wall = job_now(j, CLOCK_REALTIME);
+	j->check_output_fd = -1;
 	run_clear(&j->run);
 	return j;
 }
@@ -117,10 +38,14 @@ void job_free(struct job *j) {
 	runqueue_remove(&j->host->queue, &j->slot);
 	runqueue_release(&j->host->queue, &j->slot);
 	sd_event_source_disable_unref(j->timer);
+	if ((j->readiness || j->checks) && j->host->ops->run_end)
+		j->host->ops->run_end(j->host, j);   /* supd exits during a run: its socket, checks */
 	if (j->scope.cgroup) {   /* supd exits with processes left in it */
 		struct cgroup_usage u;
 		j->host->sys->scope_close(&j->scope, &u);
 	}
+	if (j->check_output_fd >= 0)
+		close(j->check_output_fd);
 	joblog_free(j->log);
 	secret_feed_free(j->secrets);
 	run_clear(&j->run);
@@ -188,9 +113,12 @@ static usec_t run_time_left(const struct job *j) {
 	return time_left(j, j->config->timeout);
 }
 
-/* While starting, the one timer is the earlier of ready_timeout and timeout. */
+/* While starting, the one timer is the earlier of ready_timeout (as
+ * EXTEND_TIMEOUT_USEC may have moved it) and timeout. */
 static usec_t starting_time_left(const struct job *j) {
-	usec_t ready = time_left(j, j->config->ready_timeout), run = run_time_left(j);
+	usec_t now = job_now(j, CLOCK_MONOTONIC), run = run_time_left(j);
+	usec_t ready = j->ready_deadline == USEC_INFINITY ? USEC_INFINITY
+		       : j->ready_deadline > now ? j->ready_deadline - now : 0;
 	return ready < run ? ready : run;
 }
 
@@ -244,34 +172,13 @@ static void signal_run(struct job *j, int sig) {
 			  signal_name(sig) ? signal_name(sig) : "?", strerror(-r));
 }
 
-/* Remember this start for start_limit; keep only those inside the window. */
 static void note_start(struct job *j, usec_t now) {
-	const struct job_config *jc = j->config;
-	unsigned n = 0;
-
-	if (jc->start_limit_burst == 0)
-		return;
-	if (!j->start_times)
-		j->start_times = xcalloc(jc->start_limit_burst + 1, sizeof(usec_t));
-	for (unsigned i = 0; i < j->n_start_times; i++)
-		if (now - j->start_times[i] < jc->start_limit_interval)
-			j->start_times[n++] = j->start_times[i];
-	if (n > jc->start_limit_burst)
-		n = jc->start_limit_burst;     /* keep the newest burst entries */
-	if (n == jc->start_limit_burst) {
-		memmove(j->start_times, j->start_times + 1, (n - 1) * sizeof(usec_t));
-		n--;
-	}
-	j->start_times[n++] = now;
-	j->n_start_times = n;
+	startlimit_note(&j->start_times, &j->n_start_times, j->config->start_limit_burst,
+			j->config->start_limit_interval, now);
 }
 
 static unsigned starts_in_window(const struct job *j, usec_t now) {
-	unsigned n = 0;
-	for (unsigned i = 0; i < j->n_start_times; i++)
-		if (now - j->start_times[i] < j->config->start_limit_interval)
-			n++;
-	return n;
+	return startlimit_count(j->start_times, j->n_start_times, j->config->start_limit_interval, now);
 }
 
 static void on_log_line(void *userdata, const char *line) {
@@ -313,19 +220,28 @@ static void job_spawn(struct job *j) {
 	j->stop_by_user = false;
 	j->ready = false;
 	j->health = j->config->health_command ? JOB_HEALTH_UNKNOWN : JOB_HEALTH_NONE;
+	j->ready_deadline = j->config->ready_timeout ? now + j->config->ready_timeout : USEC_INFINITY;
 	if (j->status_text)
 		job_set_status_text(j, NULL);
 	note_start(j, now);
 
 	/* the run's cgroup first: a key it cannot apply fails the spawn */
 	char *error = NULL;
+	bool watched = job_watched(j) && j->host->ops->run_prepare;
+	struct job_spawn_extra x = { .n_fds = 0 };
 	int r = j->host->sys->scope_open(&j->scope, j->host->cgroups, j->name, run->id, j->config, &scope_events, j,
 					 &error);
+	if (r >= 0 && watched && (r = j->host->ops->run_prepare(j->host, j, &x, &error)) < 0)
+		j->host->sys->scope_close(&j->scope, &(struct cgroup_usage) { 0 });
 	if (r < 0) {
 		res = (struct spawn_result) { .error = error, .exit_status = 126 };
 	} else {
 		int capture_fd = open_capture(j);
-		r = j->host->sys->spawn(j->config, j->name, j->instance, capture_fd, NULL, 0, &j->scope, &res);
+		r = j->host->sys->spawn(j->config, j->name, j->instance, capture_fd, x.fds, x.n_fds, &x.env, &j->scope,
+					&res);
+		/* checks write to the run's log too (SPEC §7) */
+		if (r >= 0 && capture_fd >= 0 && (j->config->health_command || j->config->ready.kind == READY_COMMAND))
+			j->check_output_fd = fcntl(capture_fd, F_DUPFD_CLOEXEC, 3);
 		if (capture_fd >= 0)
 			close(capture_fd);
 		if (r < 0) {   /* nothing of it may stay: a stage may have forked before a later one failed */
@@ -342,6 +258,8 @@ static void job_spawn(struct job *j) {
 		run->exit_status = res.exit_status;
 		spawn_result_free(&res);
 		log_job(LOG_ERR, j->name, run->id, -1, -1, "cannot start: %s", run->error);
+		if (watched && j->host->ops->run_end)
+			j->host->ops->run_end(j->host, j);
 		joblog_drain(j->log);
 		runqueue_release(&j->host->queue, &j->slot);
 		j->run_unreported = true;
@@ -377,8 +295,12 @@ static void job_spawn(struct job *j) {
 	}
 	j->ready = true;
 	job_set_state(j, JOB_RUNNING, run_time_left(j));
-	if (j->config->health_command && j->host->ops->run_up && j->state == JOB_RUNNING)
-		j->host->ops->run_up(j->host, j);
+	if (j->config->health_command && j->state == JOB_RUNNING) {
+		if (j->host->ops->run_begin)
+			j->host->ops->run_begin(j->host, j);
+		if (j->host->ops->run_up && j->state == JOB_RUNNING)
+			j->host->ops->run_up(j->host, j);
+	}
 }
 
 /* A requirement reached a final state that cannot meet its condition:
@@ -421,22 +343,6 @@ static void job_start_run(struct job *j) {
 		return;
 	}
 	job_spawn(j);
-}
-
-static void log_run_end(struct job *j) {
-	const struct run *run = &j->run;
-	_cleanup_free_ char *dur = format_duration(run->ended_mono - run->started_mono);
-	int prio = run->success ? LOG_INFO : LOG_WARNING;
-
-	if (run->timed_out)
-		log_job(prio, j->name, run->id, run->exit_code, run->signal, "run %" PRIu64 " timed out after %s",
-			run->id, dur);
-	else if (run->signal)
-		log_job(prio, j->name, run->id, -1, run->signal, "run %" PRIu64 " killed by %s after %s",
-			run->id, signal_name(run->signal) ? signal_name(run->signal) : "?", dur);
-	else
-		log_job(prio, j->name, run->id, run->exit_code, -1, "run %" PRIu64 " exited %d after %s",
-			run->id, run->exit_code, dur);
 }
 
 /* ---- the actions of the table in job.h ---- */
@@ -519,8 +425,14 @@ static void act_up(struct job *j) {
 	j->ready = true;
 	job_set_state(j, JOB_RUNNING, run_time_left(j));
 	emit(j, JOB_EVENT_READY);
-	if (j->config->health_command && j->host->ops->run_up && j->state == JOB_RUNNING)
+	if (j->host->ops->run_up && j->state == JOB_RUNNING)
 		j->host->ops->run_up(j->host, j);
+}
+
+/* STOPPING=1: the run is on its way out by itself; stop_timeout from now. */
+static void act_itself(struct job *j) {
+	log_job(LOG_INFO, j->name, j->run.id, -1, -1, "run %" PRIu64 " is stopping (STOPPING=1)", j->run.id);
+	job_set_state(j, JOB_STOPPING, j->config->stop_timeout);
 }
 
 /* Supd ends the run as failed (job_fail_run() set the error): stopped as
@@ -581,9 +493,13 @@ static void act_finish(struct job *j) {
 	j->ready = false;
 	if (job_watched(j) && j->host->ops->run_end)
 		j->host->ops->run_end(j->host, j);
+	if (j->check_output_fd >= 0) {
+		close(j->check_output_fd);
+		j->check_output_fd = -1;
+	}
 	secret_feed_free(TAKE_PTR(j->secrets));
 	joblog_drain(j->log);   /* the output is in `logs` before anyone hears of the end */
-	log_run_end(j);
+	run_log_end(&j->run, j->name);
 	j->run_unreported = true;
 	runqueue_release(&j->host->queue, &j->slot);
 	act_apply(j);
@@ -656,18 +572,18 @@ typedef void (*job_action)(struct job *j);
 
 #define FINAL_ROW { \
 	act_launch, act_none, act_launch, act_return_slot, act_none, act_none, act_apply, act_none, act_none, \
-	act_none, act_none, act_none }
+	act_none, act_none, act_none, act_none }
 
 /* The table of job.h, cell by cell; tests/test-job.c walks every cell. */
 static const job_action matrix[_JOB_STATE_MAX][_JOB_IN_MAX] = {
-	/*              START     STOP        RESTART       SLOT             EXITED      TIMER          RELOAD        RETIRE      SHUTDOWN    READY     REQUIREMENT  FAIL */
+	/*              START     STOP        RESTART       SLOT             EXITED      TIMER          RELOAD        RETIRE      SHUTDOWN    READY     REQUIREMENT  FAIL  STOPPING */
 	[JOB_STOPPED] = FINAL_ROW,
-	[JOB_QUEUED] = { act_none, act_cancel, act_relaunch, act_spawn, act_none, act_none, act_recheck, act_cancel, act_cancel, act_none, act_recheck, act_none },
-	[JOB_WAITING] = { act_none, act_cancel, act_relaunch, act_return_slot, act_none, act_none, act_recheck, act_cancel, act_cancel, act_none, act_recheck, act_none },
-	[JOB_STARTING] = { act_none, act_stop, act_stop, act_return_slot, act_finish, act_not_ready, act_stop, act_stop, act_stop, act_up, act_none, act_fail },
-	[JOB_RUNNING] = { act_none, act_stop, act_stop, act_return_slot, act_finish, act_timeout, act_stop, act_stop, act_stop, act_none, act_none, act_fail },
-	[JOB_STOPPING] = { act_none, act_mark, act_mark, act_return_slot, act_finish, act_kill, act_mark, act_mark, act_none, act_none, act_none, act_none },
-	[JOB_BACKOFF] = { act_none, act_cancel, act_relaunch, act_return_slot, act_none, act_retry, act_apply, act_cancel, act_cancel, act_none, act_none, act_none },
+	[JOB_QUEUED] = { act_none, act_cancel, act_relaunch, act_spawn, act_none, act_none, act_recheck, act_cancel, act_cancel, act_none, act_recheck, act_none, act_none },
+	[JOB_WAITING] = { act_none, act_cancel, act_relaunch, act_return_slot, act_none, act_none, act_recheck, act_cancel, act_cancel, act_none, act_recheck, act_none, act_none },
+	[JOB_STARTING] = { act_none, act_stop, act_stop, act_return_slot, act_finish, act_not_ready, act_stop, act_stop, act_stop, act_up, act_none, act_fail, act_itself },
+	[JOB_RUNNING] = { act_none, act_stop, act_stop, act_return_slot, act_finish, act_timeout, act_stop, act_stop, act_stop, act_none, act_none, act_fail, act_itself },
+	[JOB_STOPPING] = { act_none, act_mark, act_mark, act_return_slot, act_finish, act_kill, act_mark, act_mark, act_none, act_none, act_none, act_none, act_none },
+	[JOB_BACKOFF] = { act_none, act_cancel, act_relaunch, act_return_slot, act_none, act_retry, act_apply, act_cancel, act_cancel, act_none, act_none, act_none, act_none },
 	[JOB_EXITED] = FINAL_ROW,
 	[JOB_FAILED] = FINAL_ROW,
 	[JOB_FATAL] = FINAL_ROW,
@@ -771,6 +687,35 @@ void job_set_health(struct job *j, enum job_health h) {
 void job_set_status_text(struct job *j, const char *text) {
 	free(j->status_text);
 	j->status_text = text ? xstrdup(text) : NULL;
+}
+
+void job_stopping(struct job *j) {
+	job_handle(j, JOB_IN_STOPPING);
+}
+
+void job_set_reloading(struct job *j, bool reloading) {
+	if (j->state != JOB_RUNNING || j->ready == !reloading)
+		return;
+	j->ready = !reloading;
+	emit(j, JOB_EVENT_READY);
+}
+
+bool job_extend_deadline(struct job *j, usec_t usec) {
+	usec_t now = job_now(j, CLOCK_MONOTONIC);
+	usec_t when = usec > USEC_INFINITY - 1 - now ? USEC_INFINITY - 1 : now + usec;
+	uint64_t armed;
+
+	if (j->state == JOB_STARTING) {
+		if (j->ready_deadline == USEC_INFINITY || j->ready_deadline >= when)
+			return true;
+		j->ready_deadline = when;
+		job_arm_timer(j, starting_time_left(j));
+		return true;
+	}
+	if (j->state != JOB_STOPPING || !j->timer || sd_event_source_get_time(j->timer, &armed) < 0 || armed >= when)
+		return j->state == JOB_STOPPING;
+	job_arm_timer(j, when - now);
+	return true;
 }
 
 void job_slot_granted(struct runqueue_entry *e, void *userdata) {

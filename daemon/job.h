@@ -10,17 +10,17 @@
  * job_transition() is the one place a state changes: it arms or disarms the
  * job's single timer and emits the events.
  *
- *            START   STOP    RESTART  SLOT    EXITED  TIMER    RELOAD  RETIRE  SHUTDOWN READY  REQUIREMENT FAIL
- * stopped    launch  -       launch   return  -       -        apply   -       -        -      -           -
- * queued     -       cancel  relaunch spawn   -       -        recheck cancel  cancel   -      recheck     -
- * waiting    -       cancel  relaunch return  -       -        recheck cancel  cancel   -      recheck     -
- * starting   -       stop    stop     return  finish  notready stop    stop    stop     up     -           fail
- * running    -       stop    stop     return  finish  timeout  stop    stop    stop     -      -           fail
- * stopping   -       mark    mark     return  finish  kill     mark    mark    -        -      -           -
- * backoff    -       cancel  relaunch return  -       retry    apply   cancel  cancel   -      -           -
- * exited     launch  -       launch   return  -       -        apply   -       -        -      -           -
- * failed     launch  -       launch   return  -       -        apply   -       -        -      -           -
- * fatal      launch  -       launch   return  -       -        apply   -       -        -      -           -
+ *            START   STOP    RESTART  SLOT    EXITED  TIMER    RELOAD  RETIRE  SHUTDOWN READY  REQUIREMENT FAIL  STOPPING
+ * stopped    launch  -       launch   return  -       -        apply   -       -        -      -           -     -
+ * queued     -       cancel  relaunch spawn   -       -        recheck cancel  cancel   -      recheck     -     -
+ * waiting    -       cancel  relaunch return  -       -        recheck cancel  cancel   -      recheck     -     -
+ * starting   -       stop    stop     return  finish  notready stop    stop    stop     up     -           fail  itself
+ * running    -       stop    stop     return  finish  timeout  stop    stop    stop     -      -           fail  itself
+ * stopping   -       mark    mark     return  finish  kill     mark    mark    -        -      -           -     -
+ * backoff    -       cancel  relaunch return  -       retry    apply   cancel  cancel   -      -           -     -
+ * exited     launch  -       launch   return  -       -        apply   -       -        -      -           -     -
+ * failed     launch  -       launch   return  -       -        apply   -       -        -      -           -     -
+ * fatal      launch  -       launch   return  -       -        apply   -       -        -      -           -     -
  *
  *   launch    forget earlier failures, then begin: with requirements not
  *             met, waiting (no slot held); one failed, fatal without a run;
@@ -40,6 +40,9 @@
  *   up        the run is ready: running, the "ready" event
  *   fail      supd ends the run as failed (run.error says why; whatever its
  *             exit status): stop_signal, stopping; the restart policy applies
+ *   itself    the run said it is stopping (STOPPING=1): stopping without a
+ *             signal, SIGKILL at stop_timeout from now; not a user's stop,
+ *             so the restart policy applies to how it ends
  *   kill      SIGKILL to the scope; the run ends once it is empty
  *   retry     one more restart: launch without forgetting failures
  *   apply     the config of a reload takes effect now
@@ -92,6 +95,7 @@ enum job_input {
 	JOB_IN_READY,       /* the run is ready (job_ready()) */
 	JOB_IN_REQUIREMENT, /* a requirement's state changed (the host) */
 	JOB_IN_FAIL,        /* supd ends the run as failed (job_fail_run()) */
+	JOB_IN_STOPPING,    /* the run stops by itself (job_stopping(), STOPPING=1) */
 	_JOB_IN_MAX
 };
 
@@ -108,13 +112,23 @@ enum job_requires { JOB_REQ_HOLD, JOB_REQ_WAIT, JOB_REQ_FAILED };
 
 struct job;
 struct job_host;
+struct jobready;
+struct health;
+
+/* What a readiness kind adds to a run's spawn (job_host_ops.run_prepare). */
+struct job_spawn_extra {
+	struct spawn_fd fds[1];      /* ready = fd:N */
+	size_t n_fds;
+	struct spawn_env env;        /* NOTIFY_SOCKET, WATCHDOG_* */
+};
 
 /* What the state machine asks of the system; tests replace it to drive the
  * machine without processes (tests/test-job.c). */
 struct job_sys {
 	/* the stages go into the scope's cgroup, if it has one */
 	int (*spawn)(const struct job_config *jc, const char *name, const char *instance, int capture_fd,
-		     const struct spawn_fd *fds, size_t n_fds, const struct scope *s, struct spawn_result *res);
+		     const struct spawn_fd *fds, size_t n_fds, const struct spawn_env *env, const struct scope *s,
+		     struct spawn_result *res);
 	int (*signal)(const struct scope *s, int sig, bool and_continue);
 	bool (*alive)(const struct scope *s);
 	/* the run's cgroup: made before the spawn, closed when the run ends (scope.h) */
@@ -138,19 +152,22 @@ struct job_host_ops {
 	 * always hold); FAILED names the requirement in *failed. */
 	enum job_requires (*requirements)(struct job_host *h, struct job *j, const char **failed);
 
-	/* The seam of readiness and health (SPEC §7), for the step that wires
-	 * notify.c, check.c and health.c in. NULL until then. Called only for
-	 * jobs whose ready is not spawn or that have a health_command, so a
-	 * plain job's spawn does not pay for them:
-	 *  run_begin  the run was spawned and is starting (ready is not
-	 *             spawn): watch for readiness; call job_ready() when it is
-	 *             ready, job_fail_run() to end it as failed. The fds a kind
-	 *             needs in the child (fd:N, NOTIFY_SOCKET) go through the fd
-	 *             map of job_spawn()'s sys->spawn() call: that call is where
-	 *             they are added.
+	/* The seam of readiness and health (SPEC §7; jobready.c and
+	 * jobhealth.c through the supervisor). Called only for jobs whose
+	 * ready is not spawn or that have a health_command, so a plain job's
+	 * spawn does not pay for them; NULL: nothing.
+	 *  run_prepare  before the spawn (the run's number and cgroup are
+	 *             known): what the stages get, in *x (fd:N's write end,
+	 *             NOTIFY_SOCKET, WATCHDOG_USEC). < 0 with *error: the spawn
+	 *             fails with that reason (run_end follows).
+	 *  run_begin  the run was spawned: watch for readiness (starting) and
+	 *             call job_ready() when it is ready, job_fail_run() to end
+	 *             it as failed. Also for ready = spawn with health checks.
 	 *  run_up     the run is up (running): start health checks and the
 	 *             watchdog (job_set_health(), job_fail_run()).
-	 *  run_end    the run ended (every process gone): stop watching. */
+	 *  run_end    the run ended (every process gone), or its spawn failed
+	 *             after run_prepare: stop watching, free what it made. */
+	int (*run_prepare)(struct job_host *h, struct job *j, struct job_spawn_extra *x, char **error);
 	void (*run_begin)(struct job_host *h, struct job *j);
 	void (*run_up)(struct job_host *h, struct job *j);
 	void (*run_end)(struct job_host *h, struct job *j);
@@ -203,6 +220,10 @@ struct job {
 	bool ready;                  /* the current run is up (READY came) */
 	enum job_health health;      /* of the current or last run */
 	char *status_text;           /* the run's STATUS=, or NULL */
+	usec_t ready_deadline;       /* CLOCK_MONOTONIC: ready_timeout (EXTEND_TIMEOUT_USEC moves it), or USEC_INFINITY */
+	struct jobready *readiness;  /* the host's, per run: notify socket, fd:N, watchdog, ...; or NULL */
+	struct health *checks;       /* the host's, per run: health checks; or NULL */
+	int check_output_fd;         /* the run's capture pipe for its checks (a health_command, command:), or -1 */
 	struct job_deps *deps;       /* requires.c's: edges, stop order; NULL if none */
 };
 
@@ -240,6 +261,16 @@ void job_fail_run(struct job *j, const char *error);
 void job_set_health(struct job *j, enum job_health h);
 /* STATUS= of the run (NULL clears), kept to 256 bytes by the caller. */
 void job_set_status_text(struct job *j, const char *text);
+/* STOPPING=1: the run stops by itself (the STOPPING column). */
+void job_stopping(struct job *j);
+/* RELOADING=1 (true) and the READY=1 that ends it (false): `ready` is
+ * false meanwhile; the "ready" event each time it changes. */
+void job_set_reloading(struct job *j, bool reloading);
+/* EXTEND_TIMEOUT_USEC=N: the deadline the job's timer keeps now, while
+ * starting ready_timeout, while stopping stop_timeout, becomes at least
+ * now + usec (never the run's `timeout`). Returns false in another state
+ * (running: the watchdog is the host's). */
+bool job_extend_deadline(struct job *j, usec_t usec);
 
 /* A job that never ran in this supd's life shows the final state its last
  * recorded run left it in (j->run restored by the caller). */

@@ -127,8 +127,6 @@ int jobcheck_start(sd_event *e, struct reaper *r, const struct jobcheck_params *
 
 	*ret = NULL;
 	*error = NULL;
-	if (p->job.cgroup_fd >= 0)
-		return fail(error, EOPNOTSUPP, "checks cannot be placed in a cgroup yet");
 	if (!p->job.jc->shell && !argv) {
 		const char *why;
 		if ((k = cmdline_split(p->command, &split, &why)) < 0)
@@ -153,7 +151,10 @@ int jobcheck_start(sd_event *e, struct reaper *r, const struct jobcheck_params *
 			return fail(error, k, "cannot add a timer: %s", strerror(-k));
 		}
 	}
-	k = spawn_run_in(&jc, p->job.name, p->job.instance, p->job.output_fd, NULL, 0, NULL, SPAWN_NO_PRIVATE_ENV, &res);
+	struct spawn_cgroup cg = { .fd = p->job.cgroup ? p->job.cgroup->fd : -1,
+				   .path = p->job.cgroup ? p->job.cgroup->path : NULL };
+	k = spawn_run_in(&jc, p->job.name, p->job.instance, p->job.output_fd, NULL, 0, p->job.cgroup ? &cg : NULL,
+			 SPAWN_NO_PRIVATE_ENV, &res);
 	pipeline_free(&split);
 	if (k < 0) {
 		*error = TAKE_PTR(res.error);

@@ -46,9 +46,9 @@
  * never pile up.
  *
  * The cgroup per run (SPEC §8, issue 12) puts checks in `c-RUN`: the
- * owner will pass that directory's fd as cgroup_fd and spawn places the
- * processes there. Until spawn can, jobcheck_start refuses any cgroup_fd
- * but -1 rather than ignore it. */
+ * owner passes that directory (cgroup_check_create()) as cgroup and spawn
+ * places every stage there before it execs; the owner kills what is left
+ * in it when the run ends. */
 #pragma once
 
 #include <stdbool.h>
@@ -63,13 +63,20 @@ struct jobcheck;
 /* wait_status as waitpid() gives it; timed_out: killed at the timeout. */
 typedef void (*jobcheck_done_fn)(void *userdata, int wait_status, bool timed_out);
 
+/* Where a check's processes go (the run's c-RUN, cgroup.h): borrowed,
+ * open while any check of the run may start. */
+struct jobcheck_cgroup {
+	int fd;
+	const char *path;
+};
+
 /* Whose checks: the job and its current run. */
 struct jobcheck_job {
 	const struct job_config *jc;   /* the job's */
 	const char *name, *instance;   /* the job's full name (%n) and instance (%i) */
 	uint64_t run;                  /* the run's number, for log lines (SUPD_RUN=) */
 	int output_fd;                 /* the run's log capture, or -1: /dev/null */
-	int cgroup_fd;                 /* must be -1 (see above) */
+	const struct jobcheck_cgroup *cgroup;   /* or NULL: none (see above) */
 };
 
 struct jobcheck_params {

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /* A job's environment (see jobenv.h). */
+#include <inttypes.h>
 #include <stdarg.h>
+#include <sys/syscall.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -171,8 +173,56 @@ void jobenv_drop_private(struct jobenv *env) {
 		env->envp[n] = NULL;
 }
 
+#define WATCHDOG_PID_KEY "WATCHDOG_PID="
+
+void jobenv_set_private(struct jobenv *env, const char *notify_socket, uint64_t watchdog_usec) {
+	size_t n = 0, k = 0;
+
+	if (!notify_socket && !watchdog_usec)
+		return;
+	jobenv_drop_private(env);
+	while (env->envp[n])
+		n++;
+	char **v = xcalloc(n + 4, sizeof(char *));
+	memcpy(v, env->envp, n * sizeof(char *));
+	if (notify_socket)
+		v[n++] = env->private_kv[k++] = xasprintf("NOTIFY_SOCKET=%s", notify_socket);
+	if (watchdog_usec) {
+		/* last, so that the later stages can leave them out */
+		env->watchdog_index = (ssize_t) n;
+		v[n++] = env->private_kv[k++] = xasprintf("WATCHDOG_USEC=%" PRIu64, watchdog_usec);
+		memcpy(env->watchdog_pid, WATCHDOG_PID_KEY, sizeof(WATCHDOG_PID_KEY));
+		v[n++] = env->watchdog_pid;
+	}
+	free(env->envp);
+	env->envp = v;
+}
+
+void jobenv_write_watchdog_pid(struct jobenv *env) {
+	char digits[24];
+	size_t n = 0, o = sizeof(WATCHDOG_PID_KEY) - 1;
+	unsigned long pid;
+
+	if (env->watchdog_index <= 0)
+		return;
+	pid = (unsigned long) syscall(SYS_getpid);
+	do
+		digits[n++] = (char) ('0' + pid % 10);
+	while ((pid /= 10) && n < sizeof(digits));
+	while (n)
+		env->watchdog_pid[o++] = digits[--n];
+	env->watchdog_pid[o] = '\0';
+}
+
+void jobenv_first_stage_done(struct jobenv *env) {
+	if (env->watchdog_index > 0)
+		env->envp[env->watchdog_index] = NULL;
+}
+
 void jobenv_done(struct jobenv *env) {
 	free(env->envp);
+	free(env->private_kv[0]);
+	free(env->private_kv[1]);
 	strv_free(env->own);
 	*env = (struct jobenv) { 0 };
 }

@@ -465,6 +465,13 @@ int main(int argc, char **argv) {
 	d.sup->history = d.history;
 	d.sup->runids = d.runids;
 	d.sup->host.cgroups = d.cgroups;
+	d.sup->watch.cgroups = d.cgroups;
+	{
+		/* runs' NOTIFY_SOCKETs: in the control socket's directory (SPEC §7) */
+		const char *slash = strrchr(d.socket_path, '/');
+		_cleanup_free_ char *dir = slash ? xstrndup(d.socket_path, (size_t) (slash - d.socket_path)) : xstrdup(".");
+		supervisor_set_runtime_dir(d.sup, dir[0] ? dir : "/");
+	}
 	if (d.history)
 		(void) recovery_run(d.history, state_dir, d.sup);
 	if (d.history) {

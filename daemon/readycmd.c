@@ -14,6 +14,7 @@ struct readycmd {
 	char *name, *instance;
 	uint64_t run;
 	int output_fd;                /* our own duplicate, or -1 */
+	const struct jobcheck_cgroup *cgroup;   /* the run's checks' cgroup (borrowed), or NULL */
 	char *command;
 	struct pipeline argv;         /* command split once (not with shell) */
 	usec_t interval;
@@ -61,7 +62,7 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 	struct readycmd *rc = userdata;
 	const struct jobcheck_params cp = {
 		.job = { .jc = rc->jc, .name = rc->name, .instance = rc->instance, .run = rc->run,
-			 .output_fd = rc->output_fd, .cgroup_fd = -1 },
+			 .output_fd = rc->output_fd, .cgroup = rc->cgroup },
 		.command = rc->command,
 		.argv = rc->jc->shell ? NULL : &rc->argv,
 		.timeout = rc->interval,
@@ -102,12 +103,9 @@ int readycmd_new(sd_event *e, struct reaper *r, const struct jobcheck_job *job, 
 		*error = xstrdup("ready_interval must be above 0");
 		return -EINVAL;
 	}
-	if (job->cgroup_fd >= 0) {   /* jobcheck_start refuses it (jobcheck.h) */
-		*error = xstrdup("checks cannot be placed in a cgroup yet");
-		return -EOPNOTSUPP;
-	}
 	struct readycmd *rc = xcalloc(1, sizeof(*rc));
 	rc->output_fd = -1;
+	rc->cgroup = job->cgroup;
 	if (!job->jc->shell && (k = cmdline_split(command, &rc->argv, &why)) < 0) {
 		free(rc);
 		*error = xasprintf("ready = command: %s", why);

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /* Runs and their stages (see run.h). */
+#include <inttypes.h>
 #include <sys/wait.h>
+#include "log.h"
+#include "parse.h"
 #include "policy.h"
 #include "run.h"
 
@@ -62,4 +65,20 @@ void run_conclude(struct run *r, const struct job_config *jc, usec_t ended_wall,
 	r->ended_wall = ended_wall;
 	r->ended_mono = ended_mono;
 	r->active = false;
+}
+
+/* The log line of a run's end. */
+void run_log_end(const struct run *run, const char *name) {
+	_cleanup_free_ char *dur = format_duration(run->ended_mono - run->started_mono);
+	int prio = run->success ? LOG_INFO : LOG_WARNING;
+
+	if (run->timed_out)
+		log_job(prio, name, run->id, run->exit_code, run->signal, "run %" PRIu64 " timed out after %s",
+			run->id, dur);
+	else if (run->signal)
+		log_job(prio, name, run->id, -1, run->signal, "run %" PRIu64 " killed by %s after %s",
+			run->id, signal_name(run->signal) ? signal_name(run->signal) : "?", dur);
+	else
+		log_job(prio, name, run->id, run->exit_code, -1, "run %" PRIu64 " exited %d after %s",
+			run->id, run->exit_code, dur);
 }

@@ -48,3 +48,5 @@ bool run_stage_ended(struct run *r, size_t idx, int wait_status, const struct ru
  * every stage did (success_exit of jc), it did not time out and supd did
  * not end it as failed (SPEC §7: whatever its exit status). */
 void run_conclude(struct run *r, const struct job_config *jc, usec_t ended_wall, usec_t ended_mono);
+/* Log how the run ended (timed out, killed, exited) as job name. */
+void run_log_end(const struct run *run, const char *name);

@@ -57,6 +57,7 @@ struct spawn_ctx {
 	struct secret *secrets[CONFIG_SECRETS_MAX];   /* of jc->secrets, read */
 	int secret_fds[CONFIG_SECRETS_MAX];  /* the read ends for the stage starting */
 	const struct spawn_cgroup *cgroup;   /* where the stages go, or NULL */
+	const struct spawn_env *xenv;        /* NOTIFY_SOCKET, WATCHDOG_*, or NULL */
 	int cgroup_procs;            /* its cgroup.procs when the child places itself, or -1 */
 	struct spawn_result *res;
 };
@@ -122,6 +123,7 @@ static int build_environment(struct spawn_ctx *c) {
 		jobenv_drop_private(&c->env);
 	return 0;
 }
+
 
 /* Without limit_nofile a job gets the fd limit supd started with. */
 static struct rlimit child_nofile;
@@ -355,6 +357,8 @@ static int child_main(void *arg) {
 	/* as the job's user: a directory it may not enter stays closed */
 	if (c->directory && chdir(c->directory) < 0)
 		child_fail(a, STEP_CHDIR);
+	if (a->stage == 0)
+		jobenv_write_watchdog_pid(&c->env);
 	execvpe(c->argvs[a->stage][0], c->argvs[a->stage], c->env.envp);
 	child_fail(a, STEP_EXEC);
 }
@@ -598,6 +602,8 @@ static int start_pipeline(struct spawn_ctx *c) {
 	for (size_t i = 0; i < c->n_stages; i++) {
 		int p[2] = { -1, -1 };
 		int out = c->fd_out;
+		if (i == 1)
+			jobenv_first_stage_done(&c->env);   /* WATCHDOG_* is the first stage's alone */
 		if (i + 1 < c->n_stages) {
 			if (pipe2(p, O_CLOEXEC) < 0) {
 				r = fail(c, errno, 126, "pipe: %s", strerror(errno));
@@ -672,6 +678,10 @@ static int open_cgroup_procs(struct spawn_ctx *c) {
 	return 0;
 }
 
+static int spawn_run_ctx(const struct job_config *jc, const char *name, const char *instance, int capture_fd,
+			 const struct spawn_fd *extra, size_t n_extra, const struct spawn_cgroup *cg,
+			 unsigned flags, const struct spawn_env *xenv, struct spawn_result *res);
+
 int spawn_run(const struct job_config *jc, const char *name, const char *instance, int capture_fd,
 	      const struct spawn_fd *extra, size_t n_extra, struct spawn_result *res) {
 	return spawn_run_in(jc, name, instance, capture_fd, extra, n_extra, NULL, 0, res);
@@ -680,10 +690,23 @@ int spawn_run(const struct job_config *jc, const char *name, const char *instanc
 int spawn_run_in(const struct job_config *jc, const char *name, const char *instance, int capture_fd,
 		 const struct spawn_fd *extra, size_t n_extra, const struct spawn_cgroup *cg,
 		 unsigned flags, struct spawn_result *res) {
+	return spawn_run_ctx(jc, name, instance, capture_fd, extra, n_extra, cg, flags, NULL, res);
+}
+
+int spawn_run_env(const struct job_config *jc, const char *name, const char *instance, int capture_fd,
+		  const struct spawn_fd *extra, size_t n_extra, const struct spawn_cgroup *cg,
+		  const struct spawn_env *env, struct spawn_result *res) {
+	return spawn_run_ctx(jc, name, instance, capture_fd, extra, n_extra, cg, 0, env, res);
+}
+
+static int spawn_run_ctx(const struct job_config *jc, const char *name, const char *instance, int capture_fd,
+			 const struct spawn_fd *extra, size_t n_extra, const struct spawn_cgroup *cg,
+			 unsigned flags, const struct spawn_env *xenv, struct spawn_result *res) {
 	struct spawn_ctx c = {
 		.jc = jc, .name = name, .instance = instance ? instance : "",
 		.fd_in = -1, .fd_out = -1, .fd_err = -1, .capture_fd = capture_fd,
 		.extra = extra, .n_extra = n_extra, .flags = flags, .cgroup = cg, .cgroup_procs = -1, .res = res,
+		.xenv = xenv,
 	};
 	int r;
 
@@ -699,6 +722,8 @@ int spawn_run_in(const struct job_config *jc, const char *name, const char *inst
 	r = resolve_user(&c);
 	if (r >= 0)
 		r = build_environment(&c);
+	if (r >= 0 && xenv)
+		jobenv_set_private(&c.env, xenv->notify_socket, xenv->watchdog_usec);
 	if (r >= 0)
 		r = prepare_limits(&c);
 	if (r >= 0)

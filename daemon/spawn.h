@@ -9,6 +9,7 @@
 #pragma once
 
 #include <sys/resource.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include "config.h"
 
@@ -49,6 +50,19 @@ struct spawn_cgroup {
  * its FD); the child has no other fd open. */
 int spawn_run(const struct job_config *jc, const char *name, const char *instance, int capture_fd,
 	      const struct spawn_fd *extra, size_t n_extra, struct spawn_result *result);
+/* What a run of a job with readiness (SPEC §7) gets in its environment
+ * besides the job's own, overriding what the job's environment says.
+ * NOTIFY_SOCKET goes to every stage (every message of the run counts);
+ * WATCHDOG_USEC and WATCHDOG_PID only to the first stage, whose pid is
+ * the job's `pid`, with WATCHDOG_PID its own pid: systemd gives them to
+ * the main process, and sd_watchdog_enabled() in a process it forks, or
+ * in a filter stage of the pipeline, then says no, so only the service
+ * itself keeps its watchdog alive. */
+struct spawn_env {
+	const char *notify_socket;   /* or NULL */
+	uint64_t watchdog_usec;      /* 0: none */
+};
+
 /* How a process that is no stage of a run is made (jobcheck.h). */
 enum spawn_flags {
 	/* without NOTIFY_SOCKET, WATCHDOG_USEC, WATCHDOG_PID and LISTEN_*,
@@ -63,6 +77,10 @@ enum spawn_flags {
 int spawn_run_in(const struct job_config *jc, const char *name, const char *instance, int capture_fd,
 		 const struct spawn_fd *extra, size_t n_extra, const struct spawn_cgroup *cg,
 		 unsigned flags, struct spawn_result *result);
+/* spawn_run_in() with env (NULL: as spawn_run_in). */
+int spawn_run_env(const struct job_config *jc, const char *name, const char *instance, int capture_fd,
+		  const struct spawn_fd *extra, size_t n_extra, const struct spawn_cgroup *cg,
+		  const struct spawn_env *env, struct spawn_result *result);
 void spawn_result_free(struct spawn_result *r);
 /* supd raises its own fd limit; children get back the one it started with. */
 void spawn_set_child_nofile(const struct rlimit *rl);

@@ -4,7 +4,9 @@
 #include <signal.h>
 #include <stddef.h>
 #include <sys/wait.h>
+#include "jobhealth.h"
 #include "joblog.h"
+#include "jobready.h"
 #include "log.h"
 #include "runids.h"
 #include "supervisor.h"
@@ -132,6 +134,7 @@ int supervisor_new(sd_event *e, struct supd_config *c, const char *state_dir, ui
 	hashmap_init(&s->by_name, true);
 	hashmap_init(&s->by_pid, false);
 	reaper_init(&s->children);
+	s->watch = (struct jobwatch_env) { .event = e, .reaper = &s->children, .cgroups = NULL };
 	r = runqueue_init(&s->host.queue, e, config_max_parallel(c), job_slot_granted, s);
 	if (r >= 0)
 		r = sd_event_add_signal(e, &s->sigchld, SIGCHLD, on_sigchld, s);
@@ -170,6 +173,7 @@ void supervisor_free(struct supervisor *s) {
 	hashmap_clear(&s->by_pid);
 	sd_event_source_disable_unref(s->sigchld);
 	free(s->log_dir);
+	free(s->runtime_dir);
 	config_free(s->config);
 	sd_event_unref(s->host.event);
 	free(s);
@@ -258,6 +262,8 @@ int supervisor_match(struct supervisor *s, const char *pattern, bool create, str
 static void host_line(struct job_host *h, struct job *j, const char *line) {
 	struct job_observer *o, *next;
 
+	if (j->readiness)
+		jobready_line(j, line);   /* ready = log: */
 	for (o = host_owner(h)->observers; o; o = next) {
 		next = o->next;
 		if (o->line)
@@ -278,6 +284,10 @@ static void host_event(struct job_host *h, struct job *j, enum job_event ev) {
 		requires_changed(&s->req, j);
 	if (ev != JOB_EVENT_STATE)
 		return;
+	if (j->readiness)
+		jobready_state(j);
+	if (j->checks)
+		jobhealth_state(j);
 	requires_changed(&s->req, j);
 	if (j->removed && !job_is_active(j) && job_state_is_final(j->state))
 		(void) sd_event_source_set_enabled(s->sweeper, SD_EVENT_ONESHOT);
@@ -302,7 +312,32 @@ static enum job_requires host_requirements(struct job_host *h, struct job *j, co
 	return requires_check(&host_owner(h)->req, j, failed);
 }
 
+/* The run hooks (job.h): readiness (jobready.c) and health (jobhealth.c). */
+static int host_run_prepare(struct job_host *h, struct job *j, struct job_spawn_extra *x, char **error) {
+	return jobready_prepare(&host_owner(h)->watch, j, x, error);
+}
+
+static void host_run_begin(struct job_host *h, struct job *j) {
+	jobready_begin(j);                           /* the checks' cgroup first */
+	jobhealth_begin(&host_owner(h)->watch, j);   /* health unknown, no checks until up */
+}
+
+static void host_run_up(struct job_host *h, struct job *j) {
+	jobready_up(j);
+	if (j->state == JOB_RUNNING)
+		jobhealth_up(j);
+}
+
+static void host_run_end(struct job_host *h, struct job *j) {
+	jobhealth_end(j);   /* its checks killed before their cgroup ends */
+	jobready_end(j);
+}
+
 static const struct job_host_ops host_ops = {
+	.run_prepare = host_run_prepare,
+	.run_begin = host_run_begin,
+	.run_up = host_run_up,
+	.run_end = host_run_end,
 	.event = host_event,
 	.line = host_line,
 	.track_pid = host_track_pid,
@@ -378,6 +413,12 @@ void supervisor_reopen_logs(struct supervisor *s) {
 		joblog_reopen(s->jobs[i]->log);
 	for (size_t i = 0; i < s->n_retired; i++)
 		joblog_reopen(s->retired[i]->log);
+}
+
+void supervisor_set_runtime_dir(struct supervisor *s, const char *dir) {
+	free(s->runtime_dir);
+	s->runtime_dir = dir ? xstrdup(dir) : NULL;
+	s->watch.runtime_dir = s->runtime_dir;
 }
 
 bool supervisor_shutting_down(const struct supervisor *s) {

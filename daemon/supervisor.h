@@ -9,6 +9,7 @@
 #include "config.h"
 #include "hashmap.h"
 #include "job.h"
+#include "jobready.h"
 #include "observer.h"
 #include "reaper.h"
 #include "requires.h"
@@ -26,6 +27,8 @@ struct supervisor {
 	struct hashmap by_name;      /* name -> job */
 	struct hashmap by_pid;       /* pid -> job (each live stage) */
 	struct reaper children;      /* pid -> owner of the other children: checks (jobcheck.h) */
+	struct jobwatch_env watch;   /* what readiness and health checks use (jobready.h) */
+	char *runtime_dir;           /* notify sockets go under it (supervisor_set_runtime_dir) */
 	uint64_t match_mark;         /* the current supervisor_match() collection */
 	uint64_t next_run_id;         /* without runids */
 	struct runids *runids;        /* crash-safe run numbers, or NULL */
@@ -66,6 +69,9 @@ void supervisor_shutdown(struct supervisor *s);
 bool supervisor_shutting_down(const struct supervisor *s);
 /* Every job's log file is opened again by name at its next output. */
 void supervisor_reopen_logs(struct supervisor *s);
+/* Where runs' NOTIFY_SOCKETs go (SPEC §7: the control socket's directory);
+ * without one, a run of a job with ready = notify cannot start. */
+void supervisor_set_runtime_dir(struct supervisor *s, const char *dir);
 
 /* For reload.c: add a job to the table; take one out (it stops, and is
  * freed once final). */

@@ -47,7 +47,7 @@ static bool is_done(void *arg) {
 
 static struct jobcheck_params params(const struct job_config *jc, const char *cmd, int out, struct outcome *o) {
 	return (struct jobcheck_params) {
-		.job = { .jc = jc, .name = "j@x", .instance = "x", .output_fd = out, .cgroup_fd = -1 },
+		.job = { .jc = jc, .name = "j@x", .instance = "x", .output_fd = out },
 		.command = cmd, .timeout = 0, .done = on_done, .userdata = o,
 	};
 }
@@ -362,11 +362,17 @@ START_TEST(test_start_failures)
 	ck_assert_int_eq(jobcheck_start(loop.e, &loop.reaper, &cp, &c, &error), -EINVAL);
 	ck_assert_str_eq(error, "unterminated quote");
 	free(error);
-	/* a cgroup is refused until spawn can place processes in one */
+	/* the cgroup is where the check goes: one it cannot enter is a spawn failure */
 	cp.command = "true";
-	cp.job.cgroup_fd = 0;
-	ck_assert_int_eq(jobcheck_start(loop.e, &loop.reaper, &cp, &c, &error), -EOPNOTSUPP);
+	int notcg = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ck_assert_int_ge(notcg, 0);
+	const struct jobcheck_cgroup cg = { .fd = notcg, .path = "/" };
+	cp.job.cgroup = &cg;
+	ck_assert_int_lt(jobcheck_start(loop.e, &loop.reaper, &cp, &c, &error), 0);
+	ck_assert_msg(strncmp(error, "cannot enter cgroup /", 21) == 0, "%s", error);
+	ck_assert_ptr_null(c);
 	free(error);
+	close(notcg);
 	/* the job's directory, as the job's user: a spawn failure too */
 	jc = tl_job("command = true\ndirectory = /nonexistent");
 	cp = params(jc, "true", -1, &o);

@@ -69,7 +69,7 @@ static struct health *new_health(const char *cmd, usec_t interval, usec_t timeou
 				 bool report_only, struct heard *heard) {
 	struct health *h;
 	char *error = NULL;
-	const struct jobcheck_job job = { .jc = jc, .name = "j", .instance = "", .output_fd = -1, .cgroup_fd = -1 };
+	const struct jobcheck_job job = { .jc = jc, .name = "j", .instance = "", .output_fd = -1 };
 	const struct health_params p = {
 		.command = cmd, .interval = interval, .timeout = timeout, .retries = retries, .report_only = report_only,
 	};
@@ -338,7 +338,7 @@ START_TEST(test_bad_params)
 {
 	struct health *h;
 	char *error = NULL;
-	struct jobcheck_job job = { .jc = jc, .name = "j", .instance = "", .output_fd = -1, .cgroup_fd = -1 };
+	struct jobcheck_job job = { .jc = jc, .name = "j", .instance = "", .output_fd = -1 };
 	struct health_params p = { .command = "true", .interval = 0, .retries = 1 };
 	ck_assert_int_eq(health_new(loop.e, &loop.reaper, &job, &p, &ops, NULL, &h, &error), -EINVAL);
 	ck_assert_str_eq(error, "health_interval must be above 0");
@@ -356,10 +356,6 @@ START_TEST(test_bad_params)
 	p.command = "";
 	ck_assert_int_eq(health_new(loop.e, &loop.reaper, &job, &p, &ops, NULL, &h, &error), -EINVAL);
 	ck_assert_str_eq(error, "health_command is empty");
-	free(error);
-	p.command = "true";
-	job.cgroup_fd = 0;
-	ck_assert_int_eq(health_new(loop.e, &loop.reaper, &job, &p, &ops, NULL, &h, &error), -EOPNOTSUPP);
 	free(error);
 	ck_assert_ptr_null(h);
 	ck_assert_str_eq(health_state_to_string(HEALTH_UNHEALTHY), "unhealthy");
@@ -379,7 +375,7 @@ static bool ready_once(void *arg) {
 static struct readycmd *new_readycmd(const char *cmd, usec_t interval, unsigned *ready) {
 	struct readycmd *rc;
 	char *error = NULL;
-	const struct jobcheck_job job = { .jc = jc, .name = "j", .instance = "", .output_fd = -1, .cgroup_fd = -1 };
+	const struct jobcheck_job job = { .jc = jc, .name = "j", .instance = "", .output_fd = -1 };
 	ck_assert_msg(readycmd_new(loop.e, &loop.reaper, &job, cmd, interval, on_ready, ready, &rc, &error) == 0,
 		      "%s", error);
 	return rc;

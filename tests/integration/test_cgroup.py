@@ -526,7 +526,9 @@ class ProcessesLeftTest(CgroupCase):
         self.assertTrue(wait_for(lambda: not alive(pid), T_SHORT), "the thawed process did not die")
         self.assertTrue(wait_for(lambda: not os.path.exists(j["cgroup"]), T_SHORT),
                         self.msg("the kept cgroup was not swept"))
-        self.assertIn("the processes left in it are gone", self.daemon_log())
+        # logged right after the rmdir: the line may trail the directory's removal
+        self.assertTrue(wait_for(lambda: "the processes left in it are gone" in self.daemon_log(), T_SHORT),
+                        self.msg("no log line for the swept cgroup"))
         os.unlink(os.path.join(self.d, "a.pid"))
         self.ctl("start", "stuck@a", check=0)
         self.wait_running("stuck@a")

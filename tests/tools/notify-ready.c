@@ -26,7 +26,8 @@ static const char usage[] =
 	"  --reload            on SIGHUP: RELOADING=1, then READY=1\n"
 	"  --stopping          on SIGTERM or SIGINT: STOPPING=1 before exiting\n"
 	"  --exit-after MS     exit MS milliseconds after READY=1 instead of running on\n"
-	"  --exit-code N       exit status on SIGTERM, SIGINT or --exit-after (default 0)\n";
+	"  --exit-code N       exit status on SIGTERM, SIGINT or --exit-after (default 0)\n"
+	"  --stamp FILE        append CLOCK_REALTIME (seconds, 9 decimals) to FILE just before READY=1\n";
 
 static uint64_t now_ms(void) {
 	struct timespec ts;
@@ -81,7 +82,7 @@ static int wait_signal(const sigset_t *set, uint64_t deadline) {
 
 int main(int argc, char **argv) {
 	enum { O_INIT = 1, O_STATUS, O_NO_READY, O_BARRIER, O_WATCHDOG, O_WATCHDOG_STOP, O_RELOAD, O_STOPPING,
-	       O_EXIT_AFTER, O_EXIT_CODE, O_HELP };
+	       O_EXIT_AFTER, O_EXIT_CODE, O_STAMP, O_HELP };
 	static const struct option options[] = {
 		{ "init", required_argument, NULL, O_INIT },
 		{ "status", required_argument, NULL, O_STATUS },
@@ -93,11 +94,12 @@ int main(int argc, char **argv) {
 		{ "stopping", no_argument, NULL, O_STOPPING },
 		{ "exit-after", required_argument, NULL, O_EXIT_AFTER },
 		{ "exit-code", required_argument, NULL, O_EXIT_CODE },
+		{ "stamp", required_argument, NULL, O_STAMP },
 		{ "help", no_argument, NULL, O_HELP },
 		{ 0 }
 	};
 	uint64_t init = 0, watchdog_stop = UINT64_MAX, exit_after = UINT64_MAX;
-	const char *status = "ready";
+	const char *status = "ready", *stamp = NULL;
 	bool ready = true, barrier = false, watchdog = false, reload = false, stopping = false;
 	int exit_code = 0, c;
 
@@ -113,6 +115,7 @@ int main(int argc, char **argv) {
 		case O_STOPPING: stopping = true; break;
 		case O_EXIT_AFTER: exit_after = number(optarg, "--exit-after"); break;
 		case O_EXIT_CODE: exit_code = (int) (number(optarg, "--exit-code") & 255); break;
+		case O_STAMP: stamp = optarg; break;
 		case O_HELP: fputs(usage, stdout); return 0;
 		default: fputs(usage, stderr); return 2;
 		}
@@ -148,7 +151,18 @@ int main(int argc, char **argv) {
 		char *msg;
 		if (asprintf(&msg, "READY=1\nSTATUS=%s", status) < 0)
 			return 1;
+		/* the readiness latency benchmark's start: the time is taken right
+		 * before sd_notify, the file written after it */
+		FILE *f = stamp ? fopen(stamp, "a") : NULL;
+		struct timespec ts;
+		if (stamp && (!f || clock_gettime(CLOCK_REALTIME, &ts) < 0))
+			return 1;
 		notify(msg);
+		if (f) {
+			fprintf(f, "%lld.%09ld\n", (long long) ts.tv_sec, ts.tv_nsec);
+			if (fclose(f) != 0)
+				return 1;
+		}
 		free(msg);
 	}
 	if (barrier) {
