@@ -3,8 +3,13 @@
 cgroup belongs to the job's user (nobody here), who may make sub-cgroups
 of any name and depth below it. Whatever the user makes, stop_signal
 reaches every process of the run, and the run's cgroup is removed when
-the run ends. Skipped as test_cgroup is (root and a cgroup v2 hierarchy)."""
+the run ends, even while a process of that user outside the run keeps
+making sub-cgroups in it. Skipped as test_cgroup is (root and a cgroup v2
+hierarchy)."""
 import os
+import pwd
+import subprocess
+import sys
 import unittest
 
 from supdtest import T_SHORT, read_file, wait_for
@@ -73,6 +78,69 @@ class DelegatedHostileTest(CgroupCase):
         self.stop_reaches("deep")
         depth = int(read_file(os.path.join(self.d, "deep.depth")).strip())
         self.assertEqual(depth, 32, "mkdir below 32 levels fails")
+
+
+# A process of the job's user outside the run (another job of nobody, a
+# login): makes sub-cgroups in the run's cgroup ($1) as fast as it can,
+# until it may not any more.
+BURROWER = r"""
+import errno, os, sys
+run, n = sys.argv[1], 0
+while True:
+    try:
+        os.mkdir(f"{run}/b/{n}")
+        n += 1
+    except FileExistsError:
+        n += 1
+    except FileNotFoundError:
+        try:
+            os.mkdir(f"{run}/b")
+        except FileExistsError:
+            pass
+        except OSError:
+            break
+    except OSError:
+        break
+"""
+
+
+@unittest.skipIf(SKIP, SKIP)
+class DelegatedTakenBackTest(CgroupCase):
+    CONFIG = """
+        [job:burrow]
+        command = sh -c 'echo {mount}$(sed -n "s/^0:://p" /proc/self/cgroup) > {d}/burrow.cg; exec sleep 300'
+        user = nobody
+        delegate = true
+        stop_timeout = 5s
+        autostart = false
+        """
+
+    def expand(self, text):
+        return super().expand(text).replace("{mount}", MOUNT)
+
+    def test_removed_while_the_user_makes_subcgroups(self):
+        """When the run ends the cgroup is root's again before supd removes
+        it: a process of nobody elsewhere cannot keep it (or a sub-cgroup)
+        from going by making sub-cgroups faster than the walk removes them."""
+        self.write("burrow.cg", "", 0o666)
+        self.ctl("start", "burrow", check=0)
+        self.wait_running("burrow")
+        self.assertTrue(wait_for(lambda: (read_file(os.path.join(self.d, "burrow.cg")) or "").strip(), T_SHORT))
+        run = read_file(os.path.join(self.d, "burrow.cg")).strip()
+        self.assertEqual(os.stat(run).st_uid, pwd.getpwnam("nobody").pw_uid)
+        pw = pwd.getpwnam("nobody")
+        b = subprocess.Popen(["setpriv", f"--reuid={pw.pw_uid}", f"--regid={pw.pw_gid}", "--clear-groups",
+                              sys.executable, "-c", BURROWER, run], stdin=subprocess.DEVNULL)
+        self.addCleanup(lambda: (b.kill(), b.wait()))
+        self.assertTrue(wait_for(lambda: os.path.isdir(os.path.join(run, "b", "100")), T_SHORT),
+                        "the burrower makes sub-cgroups")
+        self.ctl("stop", "burrow", check=0)
+        self.wait_state("burrow", "stopped")
+        self.assertTrue(wait_for(lambda: not os.path.exists(run), T_SHORT),
+                        f"the run's cgroup is removed: {self.run_dirs('burrow')}")
+        # the burrower gave up: it may not make a cgroup where there is none
+        self.assertIsNotNone(wait_for(lambda: b.poll() is not None, T_SHORT), "the burrower stopped")
+        self.assertNotIn("cannot remove cgroup", self.daemon_log(0))
 
 
 if __name__ == "__main__":
