@@ -145,6 +145,12 @@ static int delegate(int dirfd, const char *path, const struct job_config *jc, ch
 		*error = xasprintf("delegate: cannot write %s/cgroup.max.depth: %s", path, strerror(-r));
 		return r;
 	}
+	/* and so many of them in all: each costs the stop and removal walks */
+	(void) snprintf(list, sizeof(list), "%d", CGROUPFS_DESCENDANTS_MAX);
+	if ((r = cgroupfs_write(dirfd, "cgroup.max.descendants", list)) < 0) {
+		*error = xasprintf("delegate: cannot write %s/cgroup.max.descendants: %s", path, strerror(-r));
+		return r;
+	}
 	if (fchown(dirfd, uid, gid) < 0) {
 		r = -errno;
 		*error = xasprintf("delegate: cannot chown %s: %s", path, strerror(errno));

@@ -13,6 +13,11 @@
  * delegated cgroup is limited to it (cgroup.max.depth), so no process of
  * a run is ever out of their reach. */
 #define CGROUPFS_DEPTH_MAX 32
+/* How many sub-cgroups a delegated cgroup may hold in all (its
+ * cgroup.max.descendants): the walks above are synchronous, and 1024
+ * empty cgroups go in some 20 ms; room for a nested supd (two or three per
+ * running job) or podman (one or two per container) of a few hundred. */
+#define CGROUPFS_DESCENDANTS_MAX 1024
 
 /* file of dirfd into buf, NUL-terminated (at most size - 1 bytes): its
  * length, or -errno. */

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import unittest
 
-from supdtest import T_SHORT, read_file, wait_for
+from supdtest import T_LONG, T_SHORT, read_file, wait_for
 from test_cgroup import MOUNT, SKIP, CgroupCase
 
 # A process that leaves the run's process group (setsid) into the
@@ -141,6 +141,40 @@ class DelegatedTakenBackTest(CgroupCase):
         # the burrower gave up: it may not make a cgroup where there is none
         self.assertIsNotNone(wait_for(lambda: b.poll() is not None, T_SHORT), "the burrower stopped")
         self.assertNotIn("cannot remove cgroup", self.daemon_log(0))
+
+
+@unittest.skipIf(SKIP, SKIP)
+class DelegatedDescendantsTest(CgroupCase):
+    """supd stops and removes a run's cgroups synchronously: a delegated
+    user may make 1024 sub-cgroups at most (cgroup.max.descendants), and
+    cannot raise that."""
+    CONFIG = """
+        [job:many]
+        command = sh -c 'cg={mount}$(sed -n "s/^0:://p" /proc/self/cgroup); echo $cg > {d}/many.cg; n=0; while [ $n -lt 1100 ] && mkdir $cg/s$n 2>/dev/null; do n=$((n+1)); done; echo max > $cg/cgroup.max.descendants 2>/dev/null && echo raised > {d}/many.raised; mkdir $cg/s0/deeper 2>/dev/null && echo deeper >> {d}/many.raised; echo $n > {d}/many.n; exec sleep 300'
+        user = nobody
+        delegate = true
+        autostart = false
+        """
+
+    def expand(self, text):
+        return super().expand(text).replace("{mount}", MOUNT)
+
+    def test_bounded(self):
+        for f in ("many.cg", "many.n", "many.raised"):
+            self.write(f, "", 0o666)
+        self.ctl("start", "many", check=0)
+        self.wait_running("many")
+        n = os.path.join(self.d, "many.n")
+        self.assertTrue(wait_for(lambda: (read_file(n) or "").strip(), T_LONG), "the job made its sub-cgroups")
+        run = read_file(os.path.join(self.d, "many.cg")).strip()
+        limit = os.path.join(run, "cgroup.max.descendants")
+        self.assertEqual(read_file(limit).strip(), "1024")
+        self.assertEqual(os.stat(limit).st_uid, os.geteuid(), "the limit stays supd's")
+        self.assertEqual(int(read_file(n).strip()), 1024, "mkdir beyond 1024 sub-cgroups fails")
+        self.assertEqual(read_file(os.path.join(self.d, "many.raised")), "", "the user cannot raise it")
+        self.ctl("stop", "many", check=0)
+        self.wait_state("many", "stopped")
+        self.assertTrue(wait_for(lambda: not os.path.exists(run), T_SHORT), "all 1024 are removed")
 
 
 if __name__ == "__main__":
