@@ -95,6 +95,22 @@ static int put(int dirfd, const char *path, const char *key, const char *file, c
 	return r;
 }
 
+/* The files delegation hands over (/sys/kernel/cgroup/delegate) to
+ * uid:gid. */
+static int chown_delegated_files(int dirfd, const char *path, uid_t uid, gid_t gid, char **error) {
+	char list[1024];
+
+	if (cgroupfs_read(AT_FDCWD, "/sys/kernel/cgroup/delegate", list, sizeof(list)) <= 0)
+		snprintf(list, sizeof(list), "cgroup.procs\ncgroup.threads\ncgroup.subtree_control\n");
+	for (char *f = strtok(list, "\n"); f; f = strtok(NULL, "\n"))
+		if (fchownat(dirfd, f, uid, gid, AT_SYMLINK_NOFOLLOW) < 0 && errno != ENOENT) {
+			int r = -errno;
+			*error = xasprintf("cannot chown %s/%s: %s", path, f, strerror(errno));
+			return r;
+		}
+	return 0;
+}
+
 /* delegate = true: the cgroup and the files that delegation hands over
  * (/sys/kernel/cgroup/delegate) belong to the job's user, and
  * user.delegate = 1 tells a nested manager it may use it. */
@@ -129,25 +145,40 @@ static int delegate(int dirfd, const char *path, const struct job_config *jc, ch
 		*error = xasprintf("delegate: cannot write %s/cgroup.max.depth: %s", path, strerror(-r));
 		return r;
 	}
+	/* and so many of them in all: each costs the stop and removal walks */
+	(void) snprintf(list, sizeof(list), "%d", CGROUPFS_DESCENDANTS_MAX);
+	if ((r = cgroupfs_write(dirfd, "cgroup.max.descendants", list)) < 0) {
+		*error = xasprintf("delegate: cannot write %s/cgroup.max.descendants: %s", path, strerror(-r));
+		return r;
+	}
 	if (fchown(dirfd, uid, gid) < 0) {
 		r = -errno;
 		*error = xasprintf("delegate: cannot chown %s: %s", path, strerror(errno));
 		return r;
 	}
-	if (cgroupfs_read(AT_FDCWD, "/sys/kernel/cgroup/delegate", list, sizeof(list)) <= 0)
-		snprintf(list, sizeof(list), "cgroup.procs\ncgroup.threads\ncgroup.subtree_control\n");
-	for (char *f = strtok(list, "\n"); f; f = strtok(NULL, "\n"))
-		if (fchownat(dirfd, f, uid, gid, AT_SYMLINK_NOFOLLOW) < 0 && errno != ENOENT) {
-			r = -errno;
-			*error = xasprintf("delegate: cannot chown %s/%s: %s", path, f, strerror(errno));
-			return r;
-		}
+	if ((r = chown_delegated_files(dirfd, path, uid, gid, error)) < 0) {
+		_cleanup_free_ char *e = TAKE_PTR(*error);
+		*error = xasprintf("delegate: %s", e);
+		return r;
+	}
 	if (fsetxattr(dirfd, "user.delegate", "1", 1, 0) < 0) {
 		r = -errno;
 		*error = xasprintf("delegate: cannot set user.delegate on %s: %s", path, strerror(errno));
 		return r;
 	}
 	return 0;
+}
+
+int cgroup_limits_undelegate(int dirfd, const char *path, char **error) {
+	/* the directories first: from the top down, each closed to the user
+	 * before the walk looks into it */
+	int r = cgroupfs_chown_tree(dirfd, geteuid(), getegid());
+
+	if (r < 0) {
+		*error = xasprintf("cannot chown %s and its sub-cgroups back: %s", path, strerror(-r));
+		return r;
+	}
+	return chown_delegated_files(dirfd, path, geteuid(), getegid(), error);
 }
 
 int cgroup_limits_apply(int dirfd, const char *path, const struct job_config *jc, char **error) {

@@ -25,6 +25,13 @@ unsigned cgroup_limits_needs(const struct job_config *jc, const char *keys[_CGRO
  * and with delegate = true hand it to the job's user. Returns 0, or
  * -errno with *error naming the key and why. */
 int cgroup_limits_apply(int dirfd, const char *path, const struct job_config *jc, char **error);
+/* The end of a delegated run (before its cgroup is removed): the
+ * cgroup, every sub-cgroup its user made and the files delegation
+ * chowned are supd's again, so a process of that user outside the run
+ * cannot keep making sub-cgroups faster than the removal walk takes them
+ * away. Also fine on a cgroup that was never delegated. 0 or -errno,
+ * with *error saying what failed. */
+int cgroup_limits_undelegate(int dirfd, const char *path, char **error);
 /* Whether an io weight is honoured on this machine: some device uses the
  * BFQ scheduler or has io.cost enabled (io.cost.qos of the hierarchy's
  * root, directory fd root_fd). */

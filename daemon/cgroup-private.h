@@ -28,6 +28,7 @@ struct cgroup_run {
 	char rel[2 * NAME_MAX + 2];  /* j-NAME/r-RUN, below CGROUP/jobs */
 	uint64_t run;
 	char kind;                   /* 'r' a run, 'c' its checks */
+	bool delegated;              /* delegate = true: its user's until the run ends */
 	bool removed;                /* emptied and removed at the run's end; usage holds what it counted */
 	struct cgroup_usage usage;
 	int fd;                      /* the directory */

@@ -144,6 +144,16 @@ struct leftover {
 	bool gone;
 };
 
+/* A leftover of a delegated run is supd's again before it is removed
+ * (cgroup_limits_undelegate()); one that was never delegated is root's
+ * already. */
+static void reclaim(int fd, const char *cgroup, const char *rel) {
+	_cleanup_free_ char *path = xasprintf("%s/jobs/%s", cgroup, rel), *error = NULL;
+
+	if (cgroup_limits_undelegate(fd, path, &error) < 0)
+		log_warnx("%s", error);
+}
+
 /* Kill every run cgroup under CGROUP/jobs/j-NAME; list them. */
 static void kill_job_dir(struct cgroups *m, const char *jname, struct leftover **v, size_t *n) {
 	_cleanup_close_ int jfd = openat(m->jobs_fd, jname, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -172,6 +182,7 @@ static void kill_job_dir(struct cgroups *m, const char *jname, struct leftover *
 			log_warnx("killing the processes of %s/jobs/%s, left by a supd that died", m->path, l->rel);
 			(void) cgroupfs_kill(fd);
 		}
+		reclaim(fd, m->path, l->rel);
 	}
 	closedir(d);
 }
@@ -451,6 +462,9 @@ int cgroups_reap_recorded(const char *path, uint64_t run, const char *state_dir)
 	struct leftover l = { .events_fd = openat(fd, "cgroup.events", O_RDONLY | O_CLOEXEC), .run = run };
 	log_warnx("killing the processes of %s, a run of a supd that died", path);
 	(void) cgroupfs_kill(fd);
+	_cleanup_free_ char *error = NULL;
+	if (cgroup_limits_undelegate(fd, path, &error) < 0)
+		log_warnx("%s", error);
 	wait_empty(&l, 1);
 	if (l.events_fd >= 0)
 		close(l.events_fd);

@@ -195,6 +195,7 @@ static int run_create(struct cgroups *m, const char *name, uint64_t run, char ki
 	}
 	if (jc && (r = cgroup_limits_apply(c->fd, c->path, jc, error)) < 0)
 		goto undo;
+	c->delegated = jc && jc->delegate;
 	if (ev && jc && jc->oom_policy == OOM_STOP) {
 		c->memory_events_fd = openat(c->fd, "memory.events", O_RDONLY | O_CLOEXEC);
 		r = c->memory_events_fd < 0 ? -errno : sd_event_add_io(m->event, &c->oom_source, c->memory_events_fd,
@@ -333,6 +334,12 @@ void cgroup_run_end(struct cgroup_run *c) {
 	c->ev = NULL;   /* its owner is done with it */
 	sd_event_source_disable_unref(TAKE_PTR(c->events_source));
 	sd_event_source_disable_unref(TAKE_PTR(c->oom_source));
+	if (c->delegated && !c->removed) {
+		/* supd's again before the walk: its user cannot outrun it */
+		_cleanup_free_ char *error = NULL;
+		if (cgroup_limits_undelegate(c->fd, c->path, &error) < 0)
+			log_warnx("%s", error);
+	}
 	int r = c->removed ? 0 : cgroupfs_remove(c->m->jobs_fd, c->rel);
 	if (r == -EBUSY && cgroupfs_populated(events_fd(c)) > 0) {
 		(void) cgroupfs_kill(c->fd);

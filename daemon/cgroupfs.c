@@ -254,6 +254,37 @@ int cgroupfs_kill_each(int dirfd) {
 	return r < 0 ? r : 0;
 }
 
+static int chown_at(int dirfd, uid_t uid, gid_t gid, int depth) {
+	int r = fchown(dirfd, uid, gid) < 0 ? -errno : 0;
+
+	if (depth >= DEPTH_MAX)
+		return r;
+	/* listed after the chown: nothing new can appear in it now */
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	if (!d) {
+		int e = -errno;
+		if (fd >= 0)
+			close(fd);
+		return r < 0 ? r : e;
+	}
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (!is_sub_cgroup(de))
+			continue;
+		_cleanup_close_ int sub = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int q = sub < 0 ? (errno == ENOENT ? 0 : -errno) : chown_at(sub, uid, gid, depth + 1);
+		if (q < 0 && r == 0)
+			r = q;
+	}
+	closedir(d);
+	return r;
+}
+
+int cgroupfs_chown_tree(int dirfd, uid_t uid, gid_t gid) {
+	return chown_at(dirfd, uid, gid, 0);
+}
+
 static int remove_at(int parent_fd, const char *name, int depth) {
 	if (unlinkat(parent_fd, name, AT_REMOVEDIR) == 0)
 		return 0;

@@ -13,6 +13,11 @@
  * delegated cgroup is limited to it (cgroup.max.depth), so no process of
  * a run is ever out of their reach. */
 #define CGROUPFS_DEPTH_MAX 32
+/* How many sub-cgroups a delegated cgroup may hold in all (its
+ * cgroup.max.descendants): the walks above are synchronous, and 1024
+ * empty cgroups go in some 20 ms; room for a nested supd (two or three per
+ * running job) or podman (one or two per container) of a few hundred. */
+#define CGROUPFS_DESCENDANTS_MAX 1024
 
 /* file of dirfd into buf, NUL-terminated (at most size - 1 bytes): its
  * length, or -errno. */
@@ -39,6 +44,12 @@ int cgroupfs_kill(int dirfd);
  * every listed pid until a listing shows none that was not killed
  * already, thaw. 0 or -errno. */
 int cgroupfs_kill_each(int dirfd);
+/* chown the cgroup dirfd and every sub-cgroup below it to uid:gid, each
+ * directory before what is in it: once one is done, a process of its
+ * former owner can make no new cgroup in it, so when this returns the
+ * tree is complete and nobody but root and uid can add to it. The files
+ * in them are left alone. 0, or the first -errno (the rest is done). */
+int cgroupfs_chown_tree(int dirfd, uid_t uid, gid_t gid);
 /* rmdir name below parent_fd; sub-cgroups of a delegated subtree (empty
  * too) first. 0 or -errno (-EBUSY: populated). */
 int cgroupfs_remove(int parent_fd, const char *name);

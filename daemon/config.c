@@ -256,10 +256,7 @@ struct job_config *config_find_job(const struct supd_config *c, const char *name
 {
 	if (!c || !name)
 		return NULL;
-	for (size_t i = 0; i < c->n_jobs; i++)
-		if (strcmp(c->jobs[i]->name, name) == 0)
-			return c->jobs[i];
-	return NULL;
+	return hashmap_get_str(&c->by_name, name);
 }
 
 /* CPUs this process may run on (as nproc(1)). */
@@ -294,19 +291,25 @@ struct supd_config *config_new(const char *file)
 	c->file = xstrdup(file);
 	c->socket_mode = 0660;
 	c->max_parallel = -1;
+	hashmap_init(&c->by_name, true);
 	return c;
 }
 
 void config_add_job(struct supd_config *c, struct job_config *jc)
 {
-	c->jobs = xreallocarray(c->jobs, c->n_jobs + 1, sizeof(*c->jobs));
+	if (c->n_jobs == c->cap_jobs) {
+		c->cap_jobs = c->cap_jobs ? c->cap_jobs * 2 : 16;
+		c->jobs = xreallocarray(c->jobs, c->cap_jobs, sizeof(*c->jobs));
+	}
 	c->jobs[c->n_jobs++] = jc;
+	hashmap_put_str(&c->by_name, jc->name, jc);   /* the key lives as long as jc */
 }
 
 void config_free(struct supd_config *c)
 {
 	if (!c)
 		return;
+	hashmap_clear(&c->by_name);
 	for (size_t i = 0; i < c->n_jobs; i++)
 		job_config_unref(c->jobs[i]);
 	free(c->jobs);

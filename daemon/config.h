@@ -14,6 +14,7 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 #include "cmdline.h"
+#include "hashmap.h"
 #include "util.h"
 
 /* Most instances a pool may declare (instances = N). */
@@ -169,7 +170,8 @@ struct supd_config {
 	char *cgroup_path;       /* CGROUP_MODE_PATH */
 
 	struct job_config **jobs;
-	size_t n_jobs;
+	size_t n_jobs, cap_jobs;
+	struct hashmap by_name;  /* name -> jobs[i]: lookups stay O(1) with 100k jobs */
 };
 
 struct config_errors {
@@ -187,7 +189,8 @@ int config_load(const char *file, struct supd_config **ret, struct config_errors
 /* An empty configuration read from file, with the defaults of [supd]. */
 struct supd_config *config_new(const char *file);
 void config_free(struct supd_config *c);
-/* Append jc (the config takes the reference). */
+/* Append jc (the config takes the reference); its name must not be in c
+ * yet (config_find_job() first). */
 void config_add_job(struct supd_config *c, struct job_config *jc);
 void config_errors_clear(struct config_errors *errs);
 

@@ -294,27 +294,67 @@ void requires_done(struct requires *r)
 
 /* ---- start ---- */
 
-/* Start what j requires and does not have, deepest first. The walk marks
- * each job once, so a diamond is not walked twice. */
-static void pull(struct requires *r, struct job *j, uint64_t gen)
+/* Whether pull() goes into j: it has requirements and this walk (gen) has
+ * not been there. Marks j and brings its edges up to date. */
+static bool pull_enter(struct requires *r, struct job *j, uint64_t gen)
 {
 	struct job_deps *d;
 
 	if (j->config->n_requires == 0)
-		return;
+		return false;
 	d = deps_of(j);
 	if (d->visited == gen)
-		return;
+		return false;
 	d->visited = gen;
 	resolve_edges(r, j);     /* a changed requires applies at the next start */
-	for (size_t i = 0; i < d->n_edges; i++) {
-		struct job *t = d->edges[i].target;
+	return true;
+}
 
-		if (cond_holds(t, d->edges[i].cond) || !job_state_is_final(t->state) || job_is_active(t) || is_held(t))
+struct pull_frame {
+	struct job *job;
+	size_t next;             /* the edge of job to look at next */
+};
+
+/* Start what j requires and does not have, deepest first: a requirement
+ * is wanted up once everything it requires has been, in the order of the
+ * edges (a depth-first walk, on a stack of its own so that a chain of
+ * 200,000 jobs takes no stack frames). The walk marks each job once, so a
+ * diamond is not walked twice. */
+static void pull(struct requires *r, struct job *j, uint64_t gen)
+{
+	struct pull_frame *stack = NULL;
+	size_t n = 0, cap = 0;
+
+	if (!pull_enter(r, j, gen))
+		return;
+	stack = xreallocarray(NULL, cap = 16, sizeof(*stack));
+	stack[n++] = (struct pull_frame) { j, 0 };
+	while (n > 0) {
+		struct pull_frame *f = &stack[n - 1];
+		const struct job_deps *d = f->job->deps;
+		struct job *t;
+		enum req_cond cond;
+
+		if (f->next >= d->n_edges) {
+			t = f->job;
+			if (--n > 0)
+				(void) job_want_up(t);   /* all it requires is on its way */
 			continue;
-		pull(r, t, gen);
-		(void) job_want_up(t);
+		}
+		t = d->edges[f->next].target;
+		cond = d->edges[f->next].cond;
+		f->next++;
+		if (cond_holds(t, cond) || !job_state_is_final(t->state) || job_is_active(t) || is_held(t))
+			continue;
+		if (!pull_enter(r, t, gen)) {
+			(void) job_want_up(t);
+			continue;
+		}
+		if (n == cap)
+			stack = xreallocarray(stack, cap *= 2, sizeof(*stack));
+		stack[n++] = (struct pull_frame) { t, 0 };
 	}
+	free(stack);
 }
 
 int requires_start(struct requires *r, struct job *j)

@@ -321,7 +321,7 @@ START_TEST(test_apply)
 	/* delegate: the directory and the delegated files to the job's user, user.delegate = 1 */
 	if (geteuid() == 0) {
 		static const char *const deleg[] = { "cgroup.procs", "cgroup.threads", "cgroup.subtree_control",
-						     "cgroup.max.depth" };
+						     "cgroup.max.depth", "cgroup.max.descendants" };
 		for (size_t i = 0; i < ELEMENTSOF(deleg); i++)
 			touch(dfd, deleg[i]);
 		jc = job_with("user = nobody\ndelegate = true\n");
@@ -342,6 +342,24 @@ START_TEST(test_apply)
 			expect(dfd, "cgroup.max.depth", "32");
 			ck_assert_int_eq(fstatat(dfd, "cgroup.max.depth", &st, 0), 0);
 			ck_assert_uint_eq(st.st_uid, 0);
+			/* and no more of them than the walks can take at once */
+			expect(dfd, "cgroup.max.descendants", "1024");
+			ck_assert_int_eq(fstatat(dfd, "cgroup.max.descendants", &st, 0), 0);
+			ck_assert_uint_eq(st.st_uid, 0);
+			/* the run's end: the directory, the user's sub-cgroups and the
+			 * delegated files are supd's again */
+			ck_assert_int_eq(mkdirat(dfd, "a", 0755), 0);
+			ck_assert_int_eq(mkdirat(dfd, "a/.b", 0755), 0);
+			ck_assert_int_eq(fchownat(dfd, "a", 65534, 65534, 0), 0);
+			ck_assert_int_eq(fchownat(dfd, "a/.b", 65534, 65534, 0), 0);
+			ck_assert_int_eq(cgroup_limits_undelegate(dfd, dir, &error), 0);
+			static const char *const back[] = { ".", "a", "a/.b", "cgroup.procs", "cgroup.threads",
+							    "cgroup.subtree_control" };
+			for (size_t i = 0; i < ELEMENTSOF(back); i++) {
+				ck_assert_int_eq(fstatat(dfd, back[i], &st, 0), 0);
+				ck_assert_msg(st.st_uid == 0 && st.st_gid == 0, "%s is %u:%u", back[i],
+					      (unsigned) st.st_uid, (unsigned) st.st_gid);
+			}
 		}
 		free(error);
 		error = NULL;
