@@ -30,6 +30,8 @@ EXCLUDE = {
     # with EAGAIN under RLIMIT_NPROC; the test passes plain and under ASan
     "test_faults.ForkFailTest.test_fork_failure_is_reported_and_supd_recovers":
         "valgrind crashes on a failed clone",
+    # 200,000 jobs: a stack depth test, minutes of CPU under valgrind
+    "test_deps_hostile.LongChainTest.test_start_pulls_in_the_whole_chain": "200,000 jobs",
 }
 
 
