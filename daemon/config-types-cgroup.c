@@ -63,31 +63,7 @@ const struct key_type config_type_cgroup_mode = { parse_cgroup_mode, equal_cgrou
 /* Decimal digits, and for sizes one of K, M, G, T (powers of 1024). */
 static int parse_number(const char *s, bool size, uint64_t *ret)
 {
-	size_t n = strlen(s);
-	uint64_t v = 0, mult = 1;
-
-	if (size && n > 1) {
-		const char *units = "KMGT", *u = strchr(units, s[n - 1]);
-
-		if (u && s[n - 1]) {
-			for (const char *x = units; x <= u; x++)
-				mult *= KIB;
-			n--;
-		}
-	}
-	if (n == 0)
-		return -EINVAL;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -EINVAL;
-		if (v > (CGROUP_VALUE_MAX - 1 - (uint64_t) (s[i] - '0')) / 10)
-			return -ERANGE;
-		v = v * 10 + (uint64_t) (s[i] - '0');
-	}
-	if (v > (CGROUP_VALUE_MAX - 1) / mult)
-		return -ERANGE;
-	*ret = v * mult;
-	return 0;
+	return config_parse_scaled(s, strlen(s), size ? "KMGT" : "", CGROUP_VALUE_MAX, ret);
 }
 
 static void parse_limit_value(struct key_host *h, const struct key_desc *k, void *base, const char *value,

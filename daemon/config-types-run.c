@@ -101,34 +101,16 @@ const struct key_type config_type_umask = { parse_umask, equal_int, dump_umask }
  * for sizes, one of K, M, G (powers of 1024, SPEC §9). */
 static int parse_rlim(const char *s, size_t n, bool size, rlim_t *ret)
 {
-	rlim_t v = 0, mult = 1;
-
 	if (n == 8 && strncmp(s, "infinity", 8) == 0) {
 		*ret = RLIM_INFINITY;
 		return 0;
 	}
-	if (size && n > 1) {
-		const char *units = "KMG", *u = strchr(units, s[n - 1]);
+	uint64_t v;
+	int r = config_parse_scaled(s, n, size ? "KMG" : "", RLIM_INFINITY, &v);
 
-		if (u && s[n - 1]) {
-			for (const char *x = units; x <= u; x++)
-				mult *= KIB;
-			n--;
-		}
-	}
-	if (n == 0)
-		return -EINVAL;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -EINVAL;
-		/* RLIM_INFINITY itself is spelled "infinity" */
-		if (v > (RLIM_INFINITY - 1 - (rlim_t) (s[i] - '0')) / 10)
-			return -ERANGE;
-		v = v * 10 + (rlim_t) (s[i] - '0');
-	}
-	if (v > (RLIM_INFINITY - 1) / mult)
-		return -ERANGE;
-	*ret = v * mult;
+	if (r < 0)
+		return r;
+	*ret = (rlim_t) v;   /* RLIM_INFINITY itself is spelled "infinity" */
 	return 0;
 }
 

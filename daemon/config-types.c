@@ -758,3 +758,30 @@ static void parse_include(struct key_host *h, _unused_ const struct key_desc *k,
 }
 
 const struct key_type config_type_include = { parse_include, NULL, NULL };
+
+int config_parse_scaled(const char *s, size_t n, const char *units, uint64_t max, uint64_t *ret)
+{
+	uint64_t v = 0, mult = 1;
+
+	if (n > 1 && s[n - 1] && strchr(units, s[n - 1])) {
+		for (const char *x = units; *x; x++) {
+			mult *= 1024;
+			if (*x == s[n - 1])
+				break;
+		}
+		n--;
+	}
+	if (n == 0)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -EINVAL;
+		if (v > (max - 1 - (uint64_t) (s[i] - '0')) / 10)
+			return -ERANGE;
+		v = v * 10 + (uint64_t) (s[i] - '0');
+	}
+	if (v > (max - 1) / mult)
+		return -ERANGE;
+	*ret = v * mult;
+	return 0;
+}

@@ -48,6 +48,10 @@ extern const struct key_type
  * 100ms period in us (150000), CGROUP_VALUE_MAX for infinity. Returns 0,
  * -EINVAL, or -ERANGE (below 1% or above 1,000,000%). */
 int config_parse_cpu_max(const char *s, uint64_t *quota_usec);
+/* n bytes of s: decimal digits, then at most one letter of units, each a
+ * power of 1024 above the one before ("KMGT": K = 1024); the value must be
+ * below max. 0, -EINVAL or -ERANGE. */
+int config_parse_scaled(const char *s, size_t n, const char *units, uint64_t max, uint64_t *ret);
 
 /* The checks of KEY_PATH and KEY_SUBST on a string value v of row k;
  * false (after reporting) if v is unusable. */
