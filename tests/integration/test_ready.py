@@ -11,10 +11,11 @@ import socket
 import subprocess
 import time
 
-from supdtest import IS_ROOT, NOBODY, SUPD, SupdCase, T_LONG, parse_time, wait_for
+from supdtest import IS_ROOT, NOBODY, SUPCTL, SupdCase, T_LONG, parse_time, wait_for
 
 # tests/tools/notify-ready: a Type=notify program built on libsystemd's sd_notify(3)
-NOTIFY_READY = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(SUPD))), "tests", "tools",
+# (found beside supctl: $SUPD may be a wrapper, tests/supd-valgrind)
+NOTIFY_READY = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(SUPCTL))), "tests", "tools",
                             "notify-ready")
 
 # send.py MSG...: one datagram per argument to $NOTIFY_SOCKET; "sleep:S" sleeps S seconds
