@@ -9,16 +9,8 @@
 #include "log.h"
 
 struct health {
-	sd_event *event;
-	struct reaper *reaper;
-	struct job_config *jc;        /* referenced */
-	char *name, *instance;
-	uint64_t run;
-	int output_fd;                /* our own duplicate, or -1 */
-	const struct jobcheck_cgroup *cgroup;   /* the run's checks' cgroup (borrowed), or NULL */
-	char *command;
-	struct pipeline argv;         /* command split once (not with shell) */
-	struct health_params p;       /* p.command points to command */
+	struct jobcheck_kept k;       /* the check command and whose it is */
+	struct health_params p;       /* p.command points to k.command */
 	const struct health_ops *ops;
 	void *userdata;
 
@@ -57,7 +49,7 @@ static void arm(struct health *h, usec_t delay) {
 			r = sd_event_source_set_enabled(h->timer, SD_EVENT_ONESHOT);
 	}
 	if (r < 0)
-		fatalx("cannot arm the health check timer of %s: %s", h->name, strerror(-r));
+		fatalx("cannot arm the health check timer of %s: %s", h->k.name, strerror(-r));
 }
 
 static void health_destroy(struct health *h);
@@ -102,10 +94,10 @@ static void on_check_done(void *userdata, int wait_status, bool timed_out) {
 
 	h->check = NULL;
 	if (passed) {
-		log_debug("%s: health check passed", h->name);
+		log_debug("%s: health check passed", h->k.name);
 	} else {
 		_cleanup_free_ char *why = jobcheck_describe(wait_status, timed_out, h->p.timeout);
-		log_job(LOG_WARNING, h->name, h->run, -1, -1, "health check failed (%u in a row): %s",
+		log_job(LOG_WARNING, h->k.name, h->k.run, -1, -1, "health check failed (%u in a row): %s",
 			h->failures + 1, why);
 	}
 	conclude(h, passed);
@@ -113,17 +105,6 @@ static void on_check_done(void *userdata, int wait_status, bool timed_out) {
 
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 	struct health *h = userdata;
-	const struct jobcheck_params cp = {
-		.job = {
-			.jc = h->jc, .name = h->name, .instance = h->instance, .run = h->run,
-			.output_fd = h->output_fd, .cgroup = h->cgroup,
-		},
-		.command = h->command,
-		.argv = h->jc->shell ? NULL : &h->argv,
-		.timeout = h->p.timeout,
-		.done = on_check_done,
-		.userdata = h,
-	};
 	_cleanup_free_ char *error = NULL;
 	(void) s;
 	(void) usec;
@@ -131,9 +112,9 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 	if (h->paused || h->check)
 		return 0;   /* cannot happen: pausing and checking disarm the timer */
 	arm(h, USEC_INFINITY);
-	int r = jobcheck_start(h->event, h->reaper, &cp, &h->check, &error);
+	int r = jobcheck_start_kept(&h->k, h->p.timeout, on_check_done, h, &h->check, &error);
 	if (r < 0) {
-		log_job(LOG_WARNING, h->name, h->run, -1, -1, "health check failed (%u in a row): cannot start it: %s",
+		log_job(LOG_WARNING, h->k.name, h->k.run, -1, -1, "health check failed (%u in a row): cannot start it: %s",
 			h->failures + 1, error);
 		conclude(h, false);
 	}
@@ -152,7 +133,6 @@ static int invalid(char **error, const char *fmt, ...) {
 
 int health_new(sd_event *e, struct reaper *r, const struct jobcheck_job *job, const struct health_params *p,
 	       const struct health_ops *ops, void *userdata, struct health **ret, char **error) {
-	const char *why;
 	int k;
 
 	*ret = NULL;
@@ -165,31 +145,16 @@ int health_new(sd_event *e, struct reaper *r, const struct jobcheck_job *job, co
 		return invalid(error, "health_retries must be at least 1");
 
 	struct health *h = xcalloc(1, sizeof(*h));
-	h->output_fd = -1;
-	h->cgroup = job->cgroup;
-	if (!job->jc->shell && (k = cmdline_split(p->command, &h->argv, &why)) < 0) {
+	if ((k = jobcheck_keep(&h->k, e, r, job, p->command, "health_command", error)) < 0) {
 		free(h);
-		return invalid(error, "health_command: %s", why);
+		return k;
 	}
-	h->event = sd_event_ref(e);
-	h->reaper = r;
-	h->jc = job_config_ref((struct job_config *) job->jc);
-	h->name = xstrdup(job->name);
-	h->instance = xstrdup(job->instance ? job->instance : "");
-	h->run = job->run;
-	h->command = xstrdup(p->command);
 	h->p = *p;
-	h->p.command = h->command;
+	h->p.command = h->k.command;
 	h->ops = ops;
 	h->userdata = userdata;
 	h->state = HEALTH_UNKNOWN;
 	h->paused = true;
-	if (job->output_fd >= 0 && (h->output_fd = fcntl(job->output_fd, F_DUPFD_CLOEXEC, 3)) < 0) {
-		k = -errno;
-		*error = xasprintf("cannot keep the log capture: %s", strerror(-k));
-		health_free(h);
-		return k;
-	}
 	k = sd_event_add_time(e, &h->timer, CLOCK_MONOTONIC, USEC_INFINITY, 1, on_timer, h);
 	if (k >= 0)
 		k = sd_event_source_set_enabled(h->timer, SD_EVENT_OFF);
@@ -204,14 +169,7 @@ int health_new(sd_event *e, struct reaper *r, const struct jobcheck_job *job, co
 
 static void health_destroy(struct health *h) {
 	sd_event_source_disable_unref(h->timer);
-	if (h->output_fd >= 0)
-		close(h->output_fd);
-	pipeline_free(&h->argv);
-	free(h->command);
-	free(h->name);
-	free(h->instance);
-	job_config_unref(h->jc);
-	sd_event_unref(h->event);
+	jobcheck_release(&h->k);
 	free(h);
 }
 

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: ISC */
 /* One check process of a job (see jobcheck.h). */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 #include "jobcheck.h"
 #include "log.h"
 #include "parse.h"
@@ -202,4 +204,55 @@ char *jobcheck_describe(int wait_status, bool timed_out, usec_t timeout) {
 	if (WIFEXITED(wait_status))
 		return xasprintf("exited %d", WEXITSTATUS(wait_status));
 	return xasprintf("ended with wait status %#x", (unsigned) wait_status);
+}
+
+int jobcheck_keep(struct jobcheck_kept *k, sd_event *e, struct reaper *r, const struct jobcheck_job *job,
+		  const char *command, const char *what, char **error) {
+	const char *why;
+	int n;
+
+	*k = (struct jobcheck_kept) { .output_fd = -1, .cgroup = job->cgroup, .run = job->run };
+	if (!job->jc->shell && cmdline_split(command, &k->argv, &why) < 0) {
+		*error = xasprintf("%s: %s", what, why);
+		return -EINVAL;
+	}
+	k->event = sd_event_ref(e);
+	k->reaper = r;
+	k->jc = job_config_ref((struct job_config *) job->jc);
+	k->name = xstrdup(job->name);
+	k->instance = xstrdup(job->instance ? job->instance : "");
+	k->command = xstrdup(command);
+	if (job->output_fd >= 0 && (k->output_fd = fcntl(job->output_fd, F_DUPFD_CLOEXEC, 3)) < 0) {
+		n = -errno;
+		*error = xasprintf("cannot keep the log capture: %s", strerror(-n));
+		jobcheck_release(k);
+		return n;
+	}
+	return 0;
+}
+
+void jobcheck_release(struct jobcheck_kept *k) {
+	if (k->output_fd >= 0)
+		close(k->output_fd);
+	pipeline_free(&k->argv);
+	free(k->command);
+	free(k->name);
+	free(k->instance);
+	job_config_unref(k->jc);
+	sd_event_unref(k->event);
+	*k = (struct jobcheck_kept) { .output_fd = -1 };
+}
+
+int jobcheck_start_kept(const struct jobcheck_kept *k, usec_t timeout, jobcheck_done_fn done, void *userdata,
+			struct jobcheck **ret, char **error) {
+	const struct jobcheck_params cp = {
+		.job = { .jc = k->jc, .name = k->name, .instance = k->instance, .run = k->run,
+			 .output_fd = k->output_fd, .cgroup = k->cgroup },
+		.command = k->command,
+		.argv = k->jc->shell ? NULL : &k->argv,
+		.timeout = timeout,
+		.done = done,
+		.userdata = userdata,
+	};
+	return jobcheck_start(k->event, k->reaper, &cp, ret, error);
 }

@@ -93,6 +93,28 @@ struct jobcheck_params {
  * "unterminated quote") and no process left. */
 int jobcheck_start(sd_event *e, struct reaper *r, const struct jobcheck_params *p, struct jobcheck **ret,
 		   char **error);
+/* A check command kept for repeated tries (health checks, `ready =
+ * command:` tries): the job's identity copied, CMD split once, the log
+ * capture duplicated, so that the job may change or end its run first. */
+struct jobcheck_kept {
+	sd_event *event;
+	struct reaper *reaper;
+	struct job_config *jc;        /* referenced */
+	char *name, *instance;
+	uint64_t run;
+	int output_fd;                /* our own duplicate, or -1 */
+	const struct jobcheck_cgroup *cgroup;   /* the run's checks' cgroup (borrowed), or NULL */
+	char *command;
+	struct pipeline argv;         /* command split once (not with shell) */
+};
+/* Keep command for job; what names it in errors ("health_command").
+ * Returns 0, or -errno with *error and k released. */
+int jobcheck_keep(struct jobcheck_kept *k, sd_event *e, struct reaper *r, const struct jobcheck_job *job,
+		  const char *command, const char *what, char **error);
+void jobcheck_release(struct jobcheck_kept *k);
+/* jobcheck_start() of a kept command. */
+int jobcheck_start_kept(const struct jobcheck_kept *k, usec_t timeout, jobcheck_done_fn done, void *userdata,
+			struct jobcheck **ret, char **error);
 /* Kill the check now; done is never called. */
 void jobcheck_cancel(struct jobcheck *c);
 /* Its process group (the first stage's pid), for logs and tests. */

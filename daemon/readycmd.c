@@ -8,15 +8,7 @@
 #include "readycmd.h"
 
 struct readycmd {
-	sd_event *event;
-	struct reaper *reaper;
-	struct job_config *jc;        /* referenced */
-	char *name, *instance;
-	uint64_t run;
-	int output_fd;                /* our own duplicate, or -1 */
-	const struct jobcheck_cgroup *cgroup;   /* the run's checks' cgroup (borrowed), or NULL */
-	char *command;
-	struct pipeline argv;         /* command split once (not with shell) */
+	struct jobcheck_kept k;       /* the command and whose it is */
 	usec_t interval;
 	void (*ready)(void *userdata);
 	void *userdata;
@@ -35,7 +27,7 @@ static void arm_at(struct readycmd *rc, usec_t when) {
 	if (r >= 0)
 		r = sd_event_source_set_enabled(rc->timer, SD_EVENT_ONESHOT);
 	if (r < 0)
-		fatalx("cannot arm the ready command timer of %s: %s", rc->name, strerror(-r));
+		fatalx("cannot arm the ready command timer of %s: %s", rc->k.name, strerror(-r));
 }
 
 /* ready_interval after the start of the try that ended. */
@@ -48,27 +40,18 @@ static void on_try_done(void *userdata, int wait_status, bool timed_out) {
 
 	rc->check = NULL;
 	if (jobcheck_passed(wait_status, timed_out)) {
-		log_debug("%s: ready command passed on try %u", rc->name, rc->tries);
+		log_debug("%s: ready command passed on try %u", rc->k.name, rc->tries);
 		rc->done = true;
 		rc->ready(rc->userdata);   /* last: rc may be freed */
 		return;
 	}
 	_cleanup_free_ char *why = jobcheck_describe(wait_status, timed_out, rc->interval);
-	log_debug("%s: ready command try %u: %s", rc->name, rc->tries, why);
+	log_debug("%s: ready command try %u: %s", rc->k.name, rc->tries, why);
 	arm_at(rc, next_try(rc));
 }
 
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 	struct readycmd *rc = userdata;
-	const struct jobcheck_params cp = {
-		.job = { .jc = rc->jc, .name = rc->name, .instance = rc->instance, .run = rc->run,
-			 .output_fd = rc->output_fd, .cgroup = rc->cgroup },
-		.command = rc->command,
-		.argv = rc->jc->shell ? NULL : &rc->argv,
-		.timeout = rc->interval,
-		.done = on_try_done,
-		.userdata = rc,
-	};
 	_cleanup_free_ char *error = NULL;
 	(void) s;
 	(void) usec;
@@ -77,10 +60,10 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 		return 0;   /* cannot happen: the timer is off then */
 	rc->try_started = now_usec(CLOCK_MONOTONIC);
 	rc->tries++;
-	int r = jobcheck_start(rc->event, rc->reaper, &cp, &rc->check, &error);
+	int r = jobcheck_start_kept(&rc->k, rc->interval, on_try_done, rc, &rc->check, &error);
 	if (r < 0) {
 		if (!rc->told_spawn_failure)
-			log_job(LOG_WARNING, rc->name, rc->run, -1, -1, "cannot start its ready command: %s", error);
+			log_job(LOG_WARNING, rc->k.name, rc->k.run, -1, -1, "cannot start its ready command: %s", error);
 		rc->told_spawn_failure = true;
 		arm_at(rc, next_try(rc));
 	}
@@ -90,7 +73,6 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 int readycmd_new(sd_event *e, struct reaper *r, const struct jobcheck_job *job, const char *command,
 		 usec_t interval, void (*ready)(void *userdata), void *userdata, struct readycmd **ret,
 		 char **error) {
-	const char *why;
 	int k;
 
 	*ret = NULL;
@@ -104,29 +86,13 @@ int readycmd_new(sd_event *e, struct reaper *r, const struct jobcheck_job *job, 
 		return -EINVAL;
 	}
 	struct readycmd *rc = xcalloc(1, sizeof(*rc));
-	rc->output_fd = -1;
-	rc->cgroup = job->cgroup;
-	if (!job->jc->shell && (k = cmdline_split(command, &rc->argv, &why)) < 0) {
+	if ((k = jobcheck_keep(&rc->k, e, r, job, command, "ready = command", error)) < 0) {
 		free(rc);
-		*error = xasprintf("ready = command: %s", why);
-		return -EINVAL;
+		return k;
 	}
-	rc->event = sd_event_ref(e);
-	rc->reaper = r;
-	rc->jc = job_config_ref((struct job_config *) job->jc);
-	rc->name = xstrdup(job->name);
-	rc->instance = xstrdup(job->instance ? job->instance : "");
-	rc->run = job->run;
-	rc->command = xstrdup(command);
 	rc->interval = interval;
 	rc->ready = ready;
 	rc->userdata = userdata;
-	if (job->output_fd >= 0 && (rc->output_fd = fcntl(job->output_fd, F_DUPFD_CLOEXEC, 3)) < 0) {
-		k = -errno;
-		*error = xasprintf("cannot keep the log capture: %s", strerror(-k));
-		readycmd_free(rc);
-		return k;
-	}
 	/* the first try as soon as the loop runs */
 	k = sd_event_add_time(e, &rc->timer, CLOCK_MONOTONIC, 0, 1, on_timer, rc);
 	if (k < 0) {
@@ -144,14 +110,7 @@ void readycmd_free(struct readycmd *rc) {
 	if (rc->check)
 		jobcheck_cancel(rc->check);
 	sd_event_source_disable_unref(rc->timer);
-	if (rc->output_fd >= 0)
-		close(rc->output_fd);
-	pipeline_free(&rc->argv);
-	free(rc->command);
-	free(rc->name);
-	free(rc->instance);
-	job_config_unref(rc->jc);
-	sd_event_unref(rc->event);
+	jobcheck_release(&rc->k);
 	free(rc);
 }
 
